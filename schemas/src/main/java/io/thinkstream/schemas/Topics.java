@@ -1,0 +1,84 @@
+package io.thinkstream.schemas;
+
+import io.thinkstream.avro.Checkpoint;
+import io.thinkstream.avro.DeadLetter;
+import io.thinkstream.avro.Evaluation;
+import io.thinkstream.avro.ExploreRequest;
+import io.thinkstream.avro.ExploreResult;
+import io.thinkstream.avro.Feedback;
+import io.thinkstream.avro.PreferencePair;
+import io.thinkstream.avro.Problem;
+import io.thinkstream.avro.Reward;
+import io.thinkstream.avro.Sample;
+import io.thinkstream.avro.SftExample;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.common.serialization.Serde;
+import org.apache.kafka.common.serialization.Serdes;
+
+/**
+ * The immutable registry of every topic of the loop (ARCHITECTURE.md, "Topics"). All keys are
+ * strings and all values Avro. A prefix namespaces the whole set, so experiments and tests can
+ * share one broker without seeing each other's records.
+ */
+public record Topics(
+    Topic<String, Problem> problems,
+    Topic<String, Sample> samples,
+    Topic<String, ExploreRequest> exploreRequests,
+    Topic<String, ExploreResult> exploreResults,
+    Topic<String, Reward> rewards,
+    Topic<String, PreferencePair> preferences,
+    Topic<String, SftExample> sftExamples,
+    Topic<String, Checkpoint> checkpoints,
+    Topic<String, Evaluation> evaluations,
+    Topic<String, Feedback> feedback,
+    Topic<String, DeadLetter> deadLetters) {
+
+  /** Experiment topics keep every record: the log is the experiment and must replay exactly. */
+  private static final Map<String, String> RETAINED =
+      Map.of("cleanup.policy", "delete", "retention.ms", "-1", "retention.bytes", "-1");
+  /** Only the newest checkpoint per model name matters to samplers and the evaluator. */
+  private static final Map<String, String> COMPACTED =
+      Map.of("cleanup.policy", "compact", "min.compaction.lag.ms", "0");
+  /** Poison records are kept a month for inspection. */
+  private static final Map<String, String> THIRTY_DAYS =
+      Map.of("cleanup.policy", "delete", "retention.ms", String.valueOf(30L * 24 * 3600 * 1000));
+
+  public static final Topics DEFAULT = withPrefix("");
+
+  /** The registry with every topic name prefixed, e.g. {@code exp1.problems} for prefix {@code exp1.}. */
+  public static Topics withPrefix(String prefix) {
+    if (prefix == null || !prefix.matches("[a-zA-Z0-9._-]*")) {
+      throw new IllegalArgumentException("topic prefix must match [a-zA-Z0-9._-]*, got '" + prefix + "'");
+    }
+    return new Topics(
+        topic(prefix + "problems", Problem.class, RETAINED),
+        topic(prefix + "samples", Sample.class, RETAINED),
+        topic(prefix + "explore-requests", ExploreRequest.class, RETAINED),
+        topic(prefix + "explore-results", ExploreResult.class, RETAINED),
+        topic(prefix + "rewards", Reward.class, RETAINED),
+        topic(prefix + "preferences", PreferencePair.class, RETAINED),
+        topic(prefix + "sft-examples", SftExample.class, RETAINED),
+        topic(prefix + "checkpoints", Checkpoint.class, COMPACTED),
+        topic(prefix + "evaluations", Evaluation.class, RETAINED),
+        topic(prefix + "feedback", Feedback.class, RETAINED),
+        topic(prefix + "dead-letters", DeadLetter.class, THIRTY_DAYS));
+  }
+
+  public List<Topic<String, ?>> all() {
+    return List.of(problems, samples, exploreRequests, exploreResults, rewards, preferences,
+        sftExamples, checkpoints, evaluations, feedback, deadLetters);
+  }
+
+  public Optional<Topic<String, ?>> byName(String name) {
+    return all().stream().filter(t -> t.name().equals(name)).findFirst();
+  }
+
+  private static <V extends SpecificRecord> Topic<String, V> topic(
+      String name, Class<V> type, Map<String, String> config) {
+    Serde<String> key = Serdes.String();
+    return new Topic<>(name, key, AvroSerde.of(type), config);
+  }
+}

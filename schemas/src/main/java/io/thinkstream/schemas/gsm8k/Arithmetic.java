@@ -1,0 +1,124 @@
+package io.thinkstream.schemas.gsm8k;
+
+import java.math.BigDecimal;
+import java.math.MathContext;
+
+/**
+ * A safe arithmetic parser for calculator annotations: numbers (with optional thousands
+ * separators and decimals), + - * / and parentheses, unary minus. It evaluates nothing but
+ * arithmetic — there is no code evaluator behind it. Division uses 34 significant digits.
+ *
+ * <pre>expr := term (('+'|'-') term)* ; term := unary (('*'|'/') unary)* ;
+ * unary := '-' unary | '(' expr ')' | number</pre>
+ */
+public final class Arithmetic {
+  private static final MathContext PRECISION = MathContext.DECIMAL128;
+  private static final int MAX_LENGTH = 500;
+
+  private final String text;
+  private int pos;
+
+  private Arithmetic(String text) {
+    this.text = text;
+  }
+
+  /** Evaluates {@code expression}, or throws {@link IllegalArgumentException} saying where it is malformed. */
+  public static BigDecimal evaluate(String expression) {
+    if (expression.length() > MAX_LENGTH) {
+      throw new IllegalArgumentException("expression longer than " + MAX_LENGTH + " characters");
+    }
+    Arithmetic parser = new Arithmetic(expression);
+    BigDecimal value = parser.expr();
+    parser.skipSpaces();
+    if (parser.pos != expression.length()) {
+      throw parser.error("unexpected '" + expression.charAt(parser.pos) + "'");
+    }
+    return value;
+  }
+
+  private BigDecimal expr() {
+    BigDecimal value = term();
+    while (true) {
+      skipSpaces();
+      if (eat('+')) {
+        value = value.add(term(), PRECISION);
+      } else if (eat('-')) {
+        value = value.subtract(term(), PRECISION);
+      } else {
+        return value;
+      }
+    }
+  }
+
+  private BigDecimal term() {
+    BigDecimal value = unary();
+    while (true) {
+      skipSpaces();
+      if (eat('*') || eat('x') || eat('×')) {
+        value = value.multiply(unary(), PRECISION);
+      } else if (eat('/') || eat('÷')) {
+        BigDecimal divisor = unary();
+        if (divisor.signum() == 0) {
+          throw error("division by zero");
+        }
+        value = value.divide(divisor, PRECISION);
+      } else {
+        return value;
+      }
+    }
+  }
+
+  private BigDecimal unary() {
+    skipSpaces();
+    if (eat('-')) {
+      return unary().negate();
+    }
+    if (eat('+')) {
+      return unary();
+    }
+    if (eat('(')) {
+      BigDecimal value = expr();
+      skipSpaces();
+      if (!eat(')')) {
+        throw error("missing ')'");
+      }
+      return value;
+    }
+    return number();
+  }
+
+  private BigDecimal number() {
+    int start = pos;
+    while (pos < text.length() && (Character.isDigit(text.charAt(pos)) || text.charAt(pos) == '.'
+        || (text.charAt(pos) == ',' && pos + 1 < text.length() && Character.isDigit(text.charAt(pos + 1))))) {
+      pos++;
+    }
+    if (start == pos) {
+      throw error(pos < text.length() ? "expected a number at '" + text.charAt(pos) + "'" : "expected a number");
+    }
+    String digits = text.substring(start, pos).replace(",", "");
+    try {
+      return new BigDecimal(digits.startsWith(".") ? "0" + digits : digits);
+    } catch (NumberFormatException e) {
+      throw error("malformed number '" + digits + "'");
+    }
+  }
+
+  private boolean eat(char c) {
+    if (pos < text.length() && text.charAt(pos) == c) {
+      pos++;
+      return true;
+    }
+    return false;
+  }
+
+  private void skipSpaces() {
+    while (pos < text.length() && Character.isWhitespace(text.charAt(pos))) {
+      pos++;
+    }
+  }
+
+  private IllegalArgumentException error(String message) {
+    return new IllegalArgumentException(message + " at position " + pos + " of '" + text + "'");
+  }
+}

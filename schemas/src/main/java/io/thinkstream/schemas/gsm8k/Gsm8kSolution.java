@@ -1,0 +1,90 @@
+package io.thinkstream.schemas.gsm8k;
+
+import java.math.BigDecimal;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * A solution in GSM8K's format: reasoning steps one per line, calculator annotations
+ * {@code <<48/2=24>>} inside the steps, and a last line {@code #### 72} with the final answer.
+ */
+public record Gsm8kSolution(List<String> steps, List<Annotation> annotations, Optional<String> finalAnswer) {
+  private static final Pattern ANNOTATION = Pattern.compile("<<([^<>=]*)=([^<>]*)>>");
+  private static final Pattern FINAL = Pattern.compile("^\\s*####\\s*(.*?)\\s*$");
+
+  /** One {@code <<expr=claimed>>}, on step {@code step} (0-based). */
+  public record Annotation(int step, String expression, String claimed) {}
+
+  /** The result of checking every annotation and the final answer. */
+  public record Check(int annotations, int annotationsOk, boolean finalAnswerOk, List<String> errors) {
+    public boolean ok() {
+      return errors.isEmpty();
+    }
+  }
+
+  public Gsm8kSolution {
+    steps = List.copyOf(steps);
+    annotations = List.copyOf(annotations);
+  }
+
+  public static Gsm8kSolution parse(String text) {
+    List<String> steps = new ArrayList<>();
+    List<Annotation> annotations = new ArrayList<>();
+    Optional<String> finalAnswer = Optional.empty();
+    for (String line : text.strip().split("\\R")) {
+      Matcher fin = FINAL.matcher(line);
+      if (fin.matches()) {
+        finalAnswer = Optional.of(fin.group(1));
+        continue;
+      }
+      if (line.isBlank()) {
+        continue;
+      }
+      Matcher m = ANNOTATION.matcher(line);
+      while (m.find()) {
+        annotations.add(new Annotation(steps.size(), m.group(1).strip(), m.group(2).strip()));
+      }
+      steps.add(line.strip());
+    }
+    return new Gsm8kSolution(steps, annotations, finalAnswer);
+  }
+
+  /**
+   * Checks each annotation's arithmetic and that the final answer is present, is a number and
+   * equals {@code gold} (when given).
+   */
+  public Check check(Optional<String> gold) {
+    List<String> errors = new ArrayList<>();
+    int ok = 0;
+    for (Annotation a : annotations) {
+      try {
+        BigDecimal value = Arithmetic.evaluate(a.expression());
+        if (Numbers.matches(value, a.claimed())) {
+          ok++;
+        } else {
+          errors.add("step " + (a.step() + 1) + ": " + a.expression() + " = "
+              + value.stripTrailingZeros().toPlainString() + ", not " + a.claimed());
+        }
+      } catch (IllegalArgumentException | ArithmeticException e) {
+        errors.add("step " + (a.step() + 1) + ": " + e.getMessage());
+      }
+    }
+    boolean finalOk = false;
+    if (finalAnswer.isEmpty()) {
+      errors.add("no final answer line '#### ...'");
+    } else {
+      Optional<BigDecimal> value = Numbers.parse(finalAnswer.get());
+      if (value.isEmpty()) {
+        errors.add("final answer '" + finalAnswer.get() + "' is not a number");
+      } else if (gold.isPresent() && !Numbers.matches(value.get(), gold.get())) {
+        errors.add("final answer " + finalAnswer.get() + " differs from gold " + gold.get());
+      } else {
+        finalOk = true;
+      }
+    }
+    return new Check(annotations.size(), ok, finalOk, errors);
+  }
+}

@@ -1,0 +1,32 @@
+package io.thinkstream.schemas.gsm8k;
+
+import java.math.BigDecimal;
+import java.util.Optional;
+
+/** Number text as GSM8K writes it: thousands separators, an optional sign, decimals. */
+public final class Numbers {
+  private Numbers() {}
+
+  public static Optional<BigDecimal> parse(String text) {
+    String t = text.strip().replace(",", "");
+    if (!t.matches("[-+]?(\\d+\\.?\\d*|\\.\\d+)")) {
+      return Optional.empty();
+    }
+    return Optional.of(new BigDecimal(t));
+  }
+
+  /**
+   * Whether {@code value} equals the number written as {@code claimed}, allowing the rounding the
+   * writer applied: a claimed value with d decimals matches within half a unit of its last digit.
+   */
+  public static boolean matches(BigDecimal value, String claimed) {
+    Optional<BigDecimal> c = parse(claimed);
+    if (c.isEmpty()) {
+      return false;
+    }
+    BigDecimal tolerance = c.get().scale() > 0
+        ? BigDecimal.ONE.movePointLeft(c.get().scale()).divide(BigDecimal.valueOf(2))
+        : new BigDecimal("1e-9");
+    return value.subtract(c.get()).abs().compareTo(tolerance) <= 0;
+  }
+}
