@@ -5,6 +5,7 @@ import io.thinkstream.avro.Solution;
 import io.thinkstream.producers.ProblemPublisher;
 import io.thinkstream.producers.SyntheticProblems;
 import io.thinkstream.schemas.gsm8k.Gsm8kSolution;
+import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -16,6 +17,8 @@ import java.util.concurrent.CountDownLatch;
 import org.apache.kafka.clients.admin.Admin;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
 import picocli.CommandLine.Option;
 
 /**
@@ -25,6 +28,7 @@ import picocli.CommandLine.Option;
 @Command(name = "demo", mixinStandardHelpOptions = true,
     description = "Run the loop on an embedded broker: broker, topics, problems in, problems read back and verified.")
 final class DemoCommand implements Callable<Integer> {
+  @Spec CommandSpec spec;
   @Mixin ConfigOptions config;
 
   @Option(names = "--data-dir", paramLabel = "DIR", description = "Broker data directory (default: a new temporary one).")
@@ -44,23 +48,25 @@ final class DemoCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    PrintWriter out = spec.commandLine().getOut();
+    PrintWriter err = spec.commandLine().getErr();
     Path dir = dataDir != null ? dataDir : Files.createTempDirectory("thinkstream-demo-");
-    System.err.println("[1/4] starting an embedded Kafka broker (data in " + dir + ")");
+    err.println("[1/4] starting an embedded Kafka broker (data in " + dir + ")");
     try (EmbeddedBroker broker = EmbeddedBroker.start("localhost", port, dir)) {
       ThinkstreamConfig cfg = config.load(ConfigOptions.flags(ThinkstreamConfig.BOOTSTRAP_SERVERS, broker.bootstrap()));
-      System.err.println("[2/4] creating topics on " + broker.bootstrap());
+      err.println("[2/4] creating topics on " + broker.bootstrap());
       try (Admin admin = Admin.create(cfg.kafkaClient())) {
         TopicsCommand.create(admin, cfg.topics(), cfg.getInt(ThinkstreamConfig.TOPIC_PARTITIONS),
-            cfg.getShort(ThinkstreamConfig.TOPIC_REPLICATION_FACTOR), System.err);
+            cfg.getShort(ThinkstreamConfig.TOPIC_REPLICATION_FACTOR), err);
       }
-      System.err.println("[3/4] streaming " + count + " synthetic problems (seed " + seed + ")");
+      err.println("[3/4] streaming " + count + " synthetic problems (seed " + seed + ")");
       try (ProblemPublisher publisher = new ProblemPublisher(cfg.kafkaClient(), cfg.topics(), Clock.systemUTC())) {
-        publisher.publish(new SyntheticProblems(cfg.synthetic(), seed, count, Clock.systemUTC()), System.err);
+        publisher.publish(new SyntheticProblems(cfg.synthetic(), seed, count, Clock.systemUTC()), err);
       }
-      System.err.println("[4/4] reading the problems back from the log and verifying every gold solution");
+      err.println("[4/4] reading the problems back from the log and verifying every gold solution");
       List<Problem> problems = new ArrayList<>();
       long read = TailCommand.read(cfg.kafkaClient(), cfg.topics().problems(), true, Long.MAX_VALUE, true,
-          System.err, (record, problem) -> problems.add(problem));
+          err, (record, problem) -> problems.add(problem));
       long verified = 0;
       long solutions = 0;
       for (Problem p : problems) {
@@ -71,13 +77,14 @@ final class DemoCommand implements Callable<Integer> {
         }
         verified += ok ? 1 : 0;
       }
-      problems.stream().limit(2).forEach(DemoCommand::show);
-      System.out.printf("{\"bootstrap\":\"%s\",\"produced\":%d,\"read_back\":%d,\"verified\":%d,"
+      problems.stream().limit(2).forEach(p -> show(p, out));
+      out.printf("{\"bootstrap\":\"%s\",\"produced\":%d,\"read_back\":%d,\"verified\":%d,"
               + "\"solutions_per_problem\":%.2f}%n", broker.bootstrap(), count, read, verified,
           problems.isEmpty() ? 0.0 : (double) solutions / problems.size());
       if (keepRunning) {
-        System.err.println("broker stays up at " + broker.bootstrap() + "; try: ./thinkstream tail problems --bootstrap "
+        err.println("broker stays up at " + broker.bootstrap() + "; try: ./thinkstream tail problems --bootstrap "
             + broker.bootstrap() + " --from-beginning --max 3   (Ctrl-C to stop)");
+        err.flush();
         CountDownLatch stop = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(stop::countDown));
         stop.await();
@@ -86,13 +93,13 @@ final class DemoCommand implements Callable<Integer> {
     }
   }
 
-  private static void show(Problem p) {
-    System.out.println("─".repeat(72));
-    System.out.println(p.getId() + "  (gold answer " + p.getGoldAnswer() + ")");
-    System.out.println(p.getQuestion());
+  private static void show(Problem p, PrintWriter out) {
+    out.println("─".repeat(72));
+    out.println(p.getId() + "  (gold answer " + p.getGoldAnswer() + ")");
+    out.println(p.getQuestion());
     for (Solution s : p.getSolutions()) {
-      System.out.println("  [" + s.getStyle() + "]");
-      s.getText().lines().forEach(line -> System.out.println("    " + line));
+      out.println("  [" + s.getStyle() + "]");
+      s.getText().lines().forEach(line -> out.println("    " + line));
     }
   }
 }

@@ -86,12 +86,12 @@ final class ProduceCommand implements Callable<Integer> {
         }
         case http -> throw new IllegalStateException();
       };
-      ProblemPublisher.Report report = publisher.publish(problems, System.err);
-      System.out.printf("{\"source\":\"%s\",\"topic\":\"%s\",\"produced\":%d,\"rejected\":%d}%n",
+      ProblemPublisher.Report report = publisher.publish(problems, spec.commandLine().getErr());
+      spec.commandLine().getOut().printf("{\"source\":\"%s\",\"topic\":\"%s\",\"produced\":%d,\"rejected\":%d}%n",
           problems.name().replace("\\", "\\\\").replace("\"", "\\\""), cfg.topics().problems().name(),
           report.produced(), report.rejected());
       if (report.produced() == 0) {
-        System.err.println("nothing could be produced from " + problems.name());
+        spec.commandLine().getErr().println("nothing could be produced from " + problems.name());
         return 1;
       }
       return 0;
@@ -104,9 +104,9 @@ final class ProduceCommand implements Callable<Integer> {
       ingest.start();
       CountDownLatch stop = new CountDownLatch(1);
       Runtime.getRuntime().addShutdownHook(new Thread(stop::countDown, "http-shutdown"));
-      System.out.println("listening on http://" + cfg.getString(ThinkstreamConfig.HTTP_HOST) + ":" + ingest.port()
+      spec.commandLine().getOut().println("listening on http://" + cfg.getString(ThinkstreamConfig.HTTP_HOST) + ":" + ingest.port()
           + " (POST /problems, POST /feedback)");
-      System.out.flush();
+      spec.commandLine().getOut().flush();
       stop.await();
     }
     return 0;

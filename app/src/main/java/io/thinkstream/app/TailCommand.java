@@ -6,7 +6,7 @@ import io.thinkstream.schemas.AvroJson;
 import io.thinkstream.schemas.Topic;
 import io.thinkstream.schemas.Topics;
 import java.io.IOException;
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
@@ -22,15 +22,18 @@ import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** Prints a topic's records as JSON lines, like kcat but decoding thinkstream's Avro. */
 @Command(name = "tail", mixinStandardHelpOptions = true,
     description = "Print a topic's records as JSON lines (one value per line; --meta adds partition, offset, key).")
-final class TailCommand implements Callable<Integer> {
+public final class TailCommand implements Callable<Integer> {
   private static final ObjectMapper JSON = new ObjectMapper();
 
+  @Spec CommandSpec spec;
   @Mixin ConfigOptions config;
 
   @Parameters(paramLabel = "TOPIC", description = "A topic of the loop, e.g. problems, samples, dead-letters.")
@@ -51,6 +54,8 @@ final class TailCommand implements Callable<Integer> {
   @Option(names = "--meta", description = "Wrap each value with its partition, offset, key and timestamp.")
   boolean meta;
 
+  TailCommand() {}
+
   @Override
   public Integer call() throws IOException {
     ThinkstreamConfig cfg = config.load(ConfigOptions.flags(ThinkstreamConfig.BOOTSTRAP_SERVERS, bootstrap));
@@ -61,14 +66,15 @@ final class TailCommand implements Callable<Integer> {
   }
 
   private <V> void print(Map<String, Object> client, Topic<String, V> topic, long limit) throws IOException {
-    read(client, topic, fromBeginning, limit, exitAtEnd, System.err, (record, value) -> {
+    PrintWriter out = spec.commandLine().getOut();
+    read(client, topic, fromBeginning, limit, exitAtEnd, spec.commandLine().getErr(), (record, value) -> {
       try {
-        System.out.println(JSON.writeValueAsString(meta ? envelope(record, topic, value) : AvroJson.toJson(value)));
+        out.println(JSON.writeValueAsString(meta ? envelope(record, topic, value) : AvroJson.toJson(value)));
       } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
         throw new IllegalStateException(e);
       }
     });
-    System.out.flush();
+    out.flush();
   }
 
   /** The topic named {@code name}, given with or without the configured prefix. */
@@ -85,8 +91,8 @@ final class TailCommand implements Callable<Integer> {
    * until {@code max} records, or (with {@code exitAtEnd}) the end offsets, are reached.
    * Undecodable records are reported on {@code err} with their position. Returns the count handled.
    */
-  static <V> long read(Map<String, Object> client, Topic<String, V> topic, boolean fromBeginning, long max,
-      boolean exitAtEnd, PrintStream err, BiConsumer<ConsumerRecord<byte[], byte[]>, V> handler) throws IOException {
+  public static <V> long read(Map<String, Object> client, Topic<String, V> topic, boolean fromBeginning, long max,
+      boolean exitAtEnd, PrintWriter err, BiConsumer<ConsumerRecord<byte[], byte[]>, V> handler) throws IOException {
     Map<String, Object> props = new HashMap<>(client);
     props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
     props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");

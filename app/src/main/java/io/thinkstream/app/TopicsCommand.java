@@ -3,7 +3,7 @@ package io.thinkstream.app;
 import io.thinkstream.schemas.Topic;
 import io.thinkstream.schemas.Topics;
 import java.io.IOException;
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -22,16 +22,19 @@ import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.common.errors.TopicExistsException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
 import picocli.CommandLine.Option;
 
-/** Creates (idempotently) and lists the loop's topics. */
+/** Creates (idempotently) and lists the loop's topics; {@link #create} is also used by the demo and the tests. */
 @Command(name = "topics", mixinStandardHelpOptions = true, description = "Create or list the loop's topics.",
     subcommands = {TopicsCommand.Create.class, TopicsCommand.ListTopics.class})
-final class TopicsCommand {
+public final class TopicsCommand {
 
   @Command(name = "create", mixinStandardHelpOptions = true,
       description = "Create every topic of the loop; existing topics are left as they are.")
   static final class Create implements Callable<Integer> {
+    @Spec CommandSpec spec;
     @Mixin ConfigOptions config;
 
     @Option(names = "--bootstrap", description = "Kafka bootstrap servers (default: bootstrap.servers).")
@@ -46,7 +49,7 @@ final class TopicsCommand {
           ThinkstreamConfig.BOOTSTRAP_SERVERS, bootstrap, ThinkstreamConfig.TOPIC_PARTITIONS, partitions));
       try (Admin admin = Admin.create(cfg.kafkaClient())) {
         create(admin, cfg.topics(), cfg.getInt(ThinkstreamConfig.TOPIC_PARTITIONS),
-            cfg.getShort(ThinkstreamConfig.TOPIC_REPLICATION_FACTOR), System.out);
+            cfg.getShort(ThinkstreamConfig.TOPIC_REPLICATION_FACTOR), spec.commandLine().getOut());
       }
       return 0;
     }
@@ -54,6 +57,7 @@ final class TopicsCommand {
 
   @Command(name = "list", mixinStandardHelpOptions = true, description = "List the loop's topics and their partitions.")
   static final class ListTopics implements Callable<Integer> {
+    @Spec CommandSpec spec;
     @Mixin ConfigOptions config;
 
     @Option(names = "--bootstrap", description = "Kafka bootstrap servers (default: bootstrap.servers).")
@@ -63,14 +67,15 @@ final class TopicsCommand {
     public Integer call() throws IOException {
       ThinkstreamConfig cfg = config.load(ConfigOptions.flags(ThinkstreamConfig.BOOTSTRAP_SERVERS, bootstrap));
       try (Admin admin = Admin.create(cfg.kafkaClient())) {
+        PrintWriter out = spec.commandLine().getOut();
         Set<String> existing = await(admin.listTopics().names(), "listing topics");
         for (Topic<String, ?> topic : cfg.topics().all()) {
           if (existing.contains(topic.name())) {
             TopicDescription d = await(admin.describeTopics(List.of(topic.name())).topicNameValues()
                 .get(topic.name()), "describing " + topic.name());
-            System.out.printf("%-24s %d partitions%n", topic.name(), d.partitions().size());
+            out.printf("%-24s %d partitions%n", topic.name(), d.partitions().size());
           } else {
-            System.out.printf("%-24s missing%n", topic.name());
+            out.printf("%-24s missing%n", topic.name());
           }
         }
       }
@@ -82,7 +87,7 @@ final class TopicsCommand {
    * Creates every topic of {@code topics} that does not exist yet and prints one line per topic.
    * Safe to run any number of times.
    */
-  static void create(Admin admin, Topics topics, int partitions, short replication, PrintStream out)
+  public static void create(Admin admin, Topics topics, int partitions, short replication, PrintWriter out)
       throws IOException {
     List<NewTopic> wanted = new ArrayList<>();
     for (Topic<String, ?> topic : topics.all()) {

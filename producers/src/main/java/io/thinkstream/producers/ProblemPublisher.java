@@ -5,7 +5,7 @@ import io.thinkstream.avro.Problem;
 import io.thinkstream.schemas.Topic;
 import io.thinkstream.schemas.Topics;
 import java.io.IOException;
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.nio.ByteBuffer;
 import java.time.Clock;
 import java.util.HashMap;
@@ -49,7 +49,7 @@ public final class ProblemPublisher implements AutoCloseable {
    * Sends every item of {@code source}; rejected items are reported on {@code log} with their
    * position and reason and go to dead-letters. Progress is printed at most once a second.
    */
-  public Report publish(ProblemSource source, PrintStream log) throws IOException {
+  public Report publish(ProblemSource source, PrintWriter log) throws IOException {
     AtomicLong produced = new AtomicLong();
     AtomicLong rejected = new AtomicLong();
     AtomicReference<Exception> failure = new AtomicReference<>();
@@ -91,6 +91,7 @@ public final class ProblemPublisher implements AutoCloseable {
       throw e.getCause();
     }
     producer.flush();
+    log.flush();
     if (failure.get() != null) {
       throw new IOException("producing to Kafka failed after " + produced.get() + " records: "
           + failure.get().getMessage(), failure.get());

@@ -1,0 +1,116 @@
+package io.thinkstream.test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.thinkstream.app.EmbeddedBroker;
+import io.thinkstream.app.TopicsCommand;
+import io.thinkstream.avro.Feedback;
+import io.thinkstream.avro.Problem;
+import io.thinkstream.producers.HttpIngest;
+import io.thinkstream.producers.ProblemPublisher;
+import io.thinkstream.schemas.Topics;
+import java.io.PrintWriter;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.List;
+import org.apache.kafka.clients.admin.Admin;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** HTTP ingestion of production traffic into a real broker, and the 4xx answers to bad input. */
+class HttpIngestTest {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final Topics TOPICS = Topics.withPrefix("http.");
+  private static EmbeddedBroker broker;
+  private static ProblemPublisher publisher;
+  private static HttpIngest ingest;
+  private static final HttpClient HTTP = HttpClient.newHttpClient();
+
+  @TempDir static Path dataDir;
+
+  @BeforeAll
+  static void start() throws Exception {
+    broker = EmbeddedBroker.start("localhost", 0, dataDir);
+    try (Admin admin = Admin.create(RoundTrip.client(broker.bootstrap()))) {
+      TopicsCommand.create(admin, TOPICS, 1, (short) 1, new PrintWriter(System.err, true));
+    }
+    publisher = new ProblemPublisher(RoundTrip.client(broker.bootstrap()), TOPICS, Clock.systemUTC());
+    ingest = new HttpIngest(publisher, TOPICS, "localhost", 0, 4096, Clock.systemUTC());
+    ingest.start();
+  }
+
+  @AfterAll
+  static void stop() {
+    ingest.close();
+    publisher.close();
+    broker.close();
+  }
+
+  private static HttpResponse<String> send(String method, String path, String body) throws Exception {
+    HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://localhost:" + ingest.port() + path))
+        .header("Content-Type", "application/json");
+    request = body == null ? request.method(method, HttpRequest.BodyPublishers.noBody())
+        : request.method(method, HttpRequest.BodyPublishers.ofString(body));
+    return HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  @Test
+  void problemsAndFeedbackLandOnTheirTopics() throws Exception {
+    HttpResponse<String> problem = send("POST", "/problems",
+        "{\"id\":\"p-1\",\"question\":\"What is 6*7?\",\"answer\":\"6*7=<<6*7=42>>42\\n#### 42\",\"metadata\":{\"user\":\"u9\"}}");
+    assertEquals(202, problem.statusCode(), problem.body());
+    JsonNode landed = JSON.readTree(problem.body());
+    assertEquals("http.problems", landed.get("topic").asText());
+    HttpResponse<String> unlabelled = send("POST", "/problems", "{\"question\":\"Why is the sky blue?\"}");
+    assertEquals(202, unlabelled.statusCode(), unlabelled.body());
+    HttpResponse<String> feedback = send("POST", "/feedback",
+        "{\"responseId\":\"r-1\",\"problemId\":\"p-1\",\"rating\":-1,\"comment\":\"wrong unit\"}");
+    assertEquals(202, feedback.statusCode(), feedback.body());
+
+    List<Problem> problems = RoundTrip.readAll(broker.bootstrap(), TOPICS.problems()).stream()
+        .map(RoundTrip.Keyed::value).toList();
+    Problem labelled = problems.stream().filter(p -> p.getId().equals("p-1")).findFirst().orElseThrow();
+    assertEquals("42", labelled.getGoldAnswer());
+    assertEquals("http", labelled.getSource());
+    assertEquals("u9", labelled.getMetadata().get("user"));
+    String generatedId = JSON.readTree(unlabelled.body()).get("id").asText();
+    Problem other = problems.stream().filter(p -> p.getId().equals(generatedId)).findFirst().orElseThrow();
+    assertEquals(null, other.getGoldAnswer());
+    List<Feedback> feedbacks = RoundTrip.readAll(broker.bootstrap(), TOPICS.feedback()).stream()
+        .map(RoundTrip.Keyed::value).toList();
+    assertEquals(1, feedbacks.size());
+    assertEquals(-1.0, feedbacks.get(0).getRating());
+    assertEquals("wrong unit", feedbacks.get(0).getComment());
+  }
+
+  @Test
+  void badInputGetsA4xxThatSaysWhy() throws Exception {
+    assertError(send("POST", "/problems", "{not json"), 400, "not JSON");
+    assertError(send("POST", "/problems", "[1]"), 400, "one JSON object");
+    assertError(send("POST", "/problems", "{\"answer\":\"#### 1\"}"), 400, "missing field 'question'");
+    assertError(send("POST", "/problems", "{\"question\":\"\"}"), 400, "field 'question' is empty");
+    assertError(send("POST", "/problems", "{\"question\":5}"), 400, "must be a string");
+    assertError(send("POST", "/problems", ""), 400, "empty body");
+    assertError(send("POST", "/problems", "{\"question\":\"" + "x".repeat(5000) + "\"}"), 413, "larger than 4096");
+    assertError(send("GET", "/problems", null), 405, "takes POST");
+    assertError(send("POST", "/nowhere", "{}"), 404, "no such endpoint");
+    assertError(send("POST", "/feedback", "{\"responseId\":\"r\"}"), 400, "missing field 'rating'");
+    assertError(send("POST", "/feedback", "{\"responseId\":\"r\",\"rating\":\"good\"}"), 400, "must be a number");
+    assertEquals(200, send("GET", "/health", null).statusCode());
+  }
+
+  private static void assertError(HttpResponse<String> response, int status, String message) throws Exception {
+    assertEquals(status, response.statusCode(), response.body());
+    String error = JSON.readTree(response.body()).get("error").asText();
+    assertTrue(error.contains(message), "'" + error + "' should contain '" + message + "'");
+  }
+}
