@@ -1,6 +1,7 @@
 package io.thinkstream.producers;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.thinkstream.avro.Problem;
@@ -35,7 +36,9 @@ import java.util.stream.StreamSupport;
  * its line number and reason, and reading goes on. Blank lines are skipped.
  */
 public final class JsonlProblems implements ProblemSource {
-  private static final ObjectMapper JSON = new ObjectMapper();
+  /** Strict: a line holding an object followed by anything else is not one JSON object. */
+  private static final ObjectMapper JSON =
+      new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
   /** How much of an over-long line is kept in its dead letter. */
   private static final int KEPT_PREFIX = 4096;
 
@@ -124,6 +127,9 @@ public final class JsonlProblems implements ProblemSource {
     } catch (CharacterCodingException e) {
       return reject(line, "not valid UTF-8", line.bytes());
     }
+    if (line.number() == 1 && text.startsWith("\uFEFF")) {
+      text = text.substring(1); // a UTF-8 byte-order mark, as Windows tools write; JSON parsers may ignore it
+    }
     if (text.isBlank()) {
       return null;
     }
@@ -170,7 +176,10 @@ public final class JsonlProblems implements ProblemSource {
     return new Item.Rejected("file:" + file, line.number(), reason, raw);
   }
 
-  /** Reads '\n'-terminated lines as bytes, keeping at most {@code limit} bytes of each. */
+  /**
+   * Reads '\n'-terminated lines as bytes, keeping at most {@code limit} bytes of each; the limit
+   * counts content only, so a "\r\n" ending does not make a line of exactly {@code limit} bytes too long.
+   */
   static final class LineReader {
     record Line(long number, byte[] bytes, boolean truncated) {}
 
@@ -197,7 +206,7 @@ public final class JsonlProblems implements ProblemSource {
       }
       number++;
       while (b >= 0 && b != '\n') {
-        if (buf.size() < limit) {
+        if (buf.size() <= limit) { // one byte over the limit: it may be the '\r' of "\r\n"
           buf.write(b);
         } else {
           truncated = true;
@@ -207,6 +216,10 @@ public final class JsonlProblems implements ProblemSource {
       byte[] bytes = buf.toByteArray();
       if (!truncated && bytes.length > 0 && bytes[bytes.length - 1] == '\r') {
         bytes = Arrays.copyOf(bytes, bytes.length - 1);
+      }
+      if (bytes.length > limit) {
+        truncated = true;
+        bytes = Arrays.copyOf(bytes, limit);
       }
       return new Line(number, bytes, truncated);
     }

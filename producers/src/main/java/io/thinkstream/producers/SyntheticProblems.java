@@ -47,10 +47,10 @@ public final class SyntheticProblems implements ProblemSource {
         throw new IllegalArgumentException("max number must be in [5, 1000000], got " + maxNumber);
       }
       if (ops.isEmpty()) {
-        throw new IllegalArgumentException("at least one operation is needed");
+        throw new IllegalArgumentException("at least one operation is needed, got " + ops);
       }
       if (!ops.contains(Op.ADD) && !ops.contains(Op.SUB) && !ops.contains(Op.MUL)) {
-        throw new IllegalArgumentException("operations " + ops + " cannot make a story: add add, sub or mul");
+        throw new IllegalArgumentException("operations " + ops + " cannot make a story: add ADD, SUB or MUL");
       }
       ops = Set.copyOf(ops);
     }
@@ -81,6 +81,12 @@ public final class SyntheticProblems implements ProblemSource {
       List.of("apples", "marbles", "stickers", "coins", "books", "pencils", "cookies", "shells");
   public static final List<String> CONTAINERS = List.of("boxes", "bags", "packs", "jars");
   public static final List<String> PEOPLE = List.of("friends", "classmates", "neighbors", "cousins");
+
+  /**
+   * No running total exceeds this, so stories never overflow a long and every number is exact as a
+   * double too (2^53 is about 9e15); an event that would pass it is drawn again.
+   */
+  static final long MAX_TOTAL = 1_000_000_000_000_000L;
 
   private final Settings settings;
   private final long seed;
@@ -199,64 +205,73 @@ public final class SyntheticProblems implements ProblemSource {
     return new Story(question.toString(), total, steps, solutions);
   }
 
+  /** An event that keeps the total within {@link #MAX_TOTAL}, or null when 20 tries found none. */
   private Event nextEvent(SplittableRandom rnd, long total, int left, String pronoun, String items) {
     List<Op> ops = new ArrayList<>(settings.ops());
     ops.sort(null);
-    int max = settings.maxNumber();
     for (int tries = 0; tries < 20; tries++) {
-      Op op = ops.get(rnd.nextInt(ops.size()));
-      boolean packs = settings.ops().contains(Op.MUL) && left >= 2 && rnd.nextInt(3) == 0;
-      switch (op) {
-        case ADD -> {
-          if (packs) {
-            long count = 2 + rnd.nextInt(Math.min(9, max - 1));
-            long size = 2 + rnd.nextInt(Math.min(12, max - 1));
-            String box = pick(rnd, CONTAINERS);
-            return new Change(true, count, size, pronoun + " buys " + count + " " + box + " with " + size
-                + " " + items + " in each.", "buys");
-          }
-          long a = 1 + rnd.nextInt(max);
-          return new Change(true, 1, a, pronoun + " finds " + a + " more " + items + ".", "finds");
-        }
-        case SUB -> {
-          if (packs) {
-            long count = 2 + rnd.nextInt(Math.min(5, max - 1));
-            long size = 1 + (total / count > 1 ? rnd.nextLong(Math.min(total / count, max)) : 0);
-            if (count * size > total) {
-              continue;
-            }
-            String people = pick(rnd, PEOPLE);
-            return new Change(false, count, size, pronoun + " gives " + count + " " + people + " " + size
-                + " " + items + " each.", "gives away");
-          }
-          if (total < 2) {
-            continue;
-          }
-          long a = 1 + rnd.nextLong(Math.min(total - 1, max));
-          return new Change(false, 1, a, pronoun + " loses " + a + " " + items + ".", "loses");
-        }
-        case MUL -> {
-          long factor = 2 + rnd.nextInt(Math.min(4, max - 1));
-          String how = factor == 2 ? "doubles" : factor == 3 ? "triples" : "becomes " + factor + " times as large";
-          return new Scale(true, factor, "Then the number of " + items + " " + how + ".");
-        }
-        case DIV -> {
-          List<Long> divisors = new ArrayList<>();
-          for (long k = 2; k <= 6; k++) {
-            if (total % k == 0 && total / k >= 1) {
-              divisors.add(k);
-            }
-          }
-          if (divisors.isEmpty()) {
-            continue;
-          }
-          long k = divisors.get(rnd.nextInt(divisors.size()));
-          return new Scale(false, k, pronoun + " shares the " + items + " equally among " + k
-              + " bags and keeps one bag.");
-        }
+      Event event = tryEvent(rnd, ops, total, left, pronoun, items);
+      if (event != null && apply(total, event) <= MAX_TOTAL) {
+        return event;
       }
     }
     return null;
+  }
+
+  /** One random event, or null when the drawn operation does not fit the current total. */
+  private Event tryEvent(SplittableRandom rnd, List<Op> ops, long total, int left, String pronoun, String items) {
+    int max = settings.maxNumber();
+    Op op = ops.get(rnd.nextInt(ops.size()));
+    boolean packs = settings.ops().contains(Op.MUL) && left >= 2 && rnd.nextInt(3) == 0;
+    return switch (op) {
+      case ADD -> {
+        if (packs) {
+          long count = 2 + rnd.nextInt(Math.min(9, max - 1));
+          long size = 2 + rnd.nextInt(Math.min(12, max - 1));
+          String box = pick(rnd, CONTAINERS);
+          yield new Change(true, count, size, pronoun + " buys " + count + " " + box + " with " + size
+              + " " + items + " in each.", "buys");
+        }
+        long a = 1 + rnd.nextInt(max);
+        yield new Change(true, 1, a, pronoun + " finds " + a + " more " + items + ".", "finds");
+      }
+      case SUB -> {
+        if (packs) {
+          long count = 2 + rnd.nextInt(Math.min(5, max - 1));
+          long size = 1 + (total / count > 1 ? rnd.nextLong(Math.min(total / count, max)) : 0);
+          if (count * size > total) {
+            yield null;
+          }
+          String people = pick(rnd, PEOPLE);
+          yield new Change(false, count, size, pronoun + " gives " + count + " " + people + " " + size
+              + " " + items + " each.", "gives away");
+        }
+        if (total < 2) {
+          yield null;
+        }
+        long a = 1 + rnd.nextLong(Math.min(total - 1, max));
+        yield new Change(false, 1, a, pronoun + " loses " + a + " " + items + ".", "loses");
+      }
+      case MUL -> {
+        long factor = 2 + rnd.nextInt(Math.min(4, max - 1));
+        String how = factor == 2 ? "doubles" : factor == 3 ? "triples" : "becomes " + factor + " times as large";
+        yield new Scale(true, factor, "Then the number of " + items + " " + how + ".");
+      }
+      case DIV -> {
+        List<Long> divisors = new ArrayList<>();
+        for (long k = 2; k <= Math.min(6, max); k++) {
+          if (total % k == 0 && total / k >= 1) {
+            divisors.add(k);
+          }
+        }
+        if (divisors.isEmpty()) {
+          yield null;
+        }
+        long k = divisors.get(rnd.nextInt(divisors.size()));
+        yield new Scale(false, k, pronoun + " shares the " + items + " equally among " + k
+            + " bags and keeps one bag.");
+      }
+    };
   }
 
   private static int cost(Event e) {

@@ -2,11 +2,16 @@ package io.thinkstream.schemas;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.Map;
 import java.util.Objects;
-import org.apache.avro.AvroRuntimeException;
+import java.util.concurrent.ConcurrentHashMap;
 import org.apache.avro.Schema;
-import org.apache.avro.message.BinaryMessageDecoder;
+import org.apache.avro.SchemaNormalization;
+import org.apache.avro.io.DatumReader;
+import org.apache.avro.message.BadHeaderException;
 import org.apache.avro.message.BinaryMessageEncoder;
+import org.apache.avro.message.MissingSchemaException;
 import org.apache.avro.message.SchemaStore;
 import org.apache.avro.specific.SpecificData;
 import org.apache.avro.specific.SpecificRecord;
@@ -20,17 +25,28 @@ import org.apache.kafka.common.serialization.Serializer;
  * (2-byte marker, 8-byte schema fingerprint, binary body). Any Avro client that knows the
  * writer schema can decode a record; a reader given older writer schemas through a
  * {@link SchemaStore} resolves them onto its own schema, which is how schemas evolve.
+ * Every failure to encode or decode is a {@link SerializationException} naming the type, and a
+ * corrupt record costs no more memory than its own size (see {@link BoundedDecoder}).
  */
 public final class AvroSerde<T extends SpecificRecord> implements Serde<T> {
+  private static final int HEADER_BYTES = 10;
+
   private final Class<T> type;
+  private final Schema schema;
+  private final long fingerprint;
+  private final SpecificData model;
+  private final SchemaStore olderSchemas;
   private final BinaryMessageEncoder<T> encoder;
-  private final BinaryMessageDecoder<T> decoder;
+  /** One reader per writer schema met so far, by fingerprint. */
+  private final Map<Long, DatumReader<T>> readers = new ConcurrentHashMap<>();
 
   private AvroSerde(Class<T> type, Schema schema, SchemaStore olderSchemas) {
     this.type = type;
-    SpecificData model = SpecificData.getForClass(type);
+    this.schema = schema;
+    this.fingerprint = SchemaNormalization.parsingFingerprint64(schema);
+    this.model = SpecificData.getForClass(type);
+    this.olderSchemas = olderSchemas;
     this.encoder = new BinaryMessageEncoder<>(model, schema);
-    this.decoder = new BinaryMessageDecoder<>(model, schema, olderSchemas);
   }
 
   /** A serde for a generated class, reading and writing its current schema. */
@@ -54,18 +70,38 @@ public final class AvroSerde<T extends SpecificRecord> implements Serde<T> {
       byte[] bytes = new byte[buffer.remaining()];
       buffer.get(bytes);
       return bytes;
-    } catch (IOException | AvroRuntimeException | NullPointerException | ClassCastException e) {
+    } catch (IOException | RuntimeException e) {
       throw new SerializationException("cannot encode " + type.getSimpleName() + ": " + e.getMessage(), e);
     }
   }
 
   public T decode(byte[] bytes) {
     try {
-      return decoder.decode(bytes);
-    } catch (IOException | AvroRuntimeException | IndexOutOfBoundsException e) {
+      DatumReader<T> reader = readers.computeIfAbsent(writerFingerprint(bytes), this::readerFor);
+      return reader.read(null, new BoundedDecoder(bytes, HEADER_BYTES));
+    } catch (IOException | RuntimeException e) {
+      // Corrupt input surfaces from Avro as almost any exception (EOF, limits, bad indexes).
       throw new SerializationException("cannot decode " + type.getSimpleName() + " from "
           + bytes.length + " bytes: " + e.getMessage(), e);
     }
+  }
+
+  private static long writerFingerprint(byte[] bytes) {
+    if (bytes.length < HEADER_BYTES || bytes[0] != (byte) 0xC3 || bytes[1] != (byte) 0x01) {
+      throw new BadHeaderException("not Avro single-object encoding (marker C3 01 and an 8-byte fingerprint)");
+    }
+    return ByteBuffer.wrap(bytes, 2, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
+  }
+
+  @SuppressWarnings("unchecked")
+  private DatumReader<T> readerFor(long writerFingerprint) {
+    Schema writer = writerFingerprint == fingerprint ? schema
+        : olderSchemas == null ? null : olderSchemas.findByFingerprint(writerFingerprint);
+    if (writer == null) {
+      throw new MissingSchemaException("unknown writer schema fingerprint "
+          + Long.toHexString(writerFingerprint) + " (expected " + Long.toHexString(fingerprint) + ")");
+    }
+    return (DatumReader<T>) model.createDatumReader(writer, schema);
   }
 
   @Override

@@ -46,12 +46,19 @@ public record Topics(
   private static final Map<String, String> THIRTY_DAYS =
       Map.of("cleanup.policy", "delete", "retention.ms", String.valueOf(30L * 24 * 3600 * 1000));
 
+  /** Kafka refuses longer topic names; the longest of ours is {@code <prefix>explore-requests}. */
+  private static final int MAX_PREFIX_LENGTH = 249 - "explore-requests".length();
+
   public static final Topics DEFAULT = withPrefix("");
 
   /** The registry with every topic name prefixed, e.g. {@code exp1.problems} for prefix {@code exp1.}. */
   public static Topics withPrefix(String prefix) {
     if (prefix == null || !prefix.matches("[a-zA-Z0-9._-]*")) {
       throw new IllegalArgumentException("topic prefix must match [a-zA-Z0-9._-]*, got '" + prefix + "'");
+    }
+    if (prefix.length() > MAX_PREFIX_LENGTH) {
+      throw new IllegalArgumentException("topic prefix must be at most " + MAX_PREFIX_LENGTH
+          + " characters (Kafka topic names end at 249), got " + prefix.length() + ": '" + prefix + "'");
     }
     return new Topics(
         topic(prefix + "problems", Problem.class, RETAINED),

@@ -5,8 +5,8 @@ import java.math.MathContext;
 
 /**
  * A safe arithmetic parser for calculator annotations: numbers (with optional thousands
- * separators and decimals), + - * / and parentheses, unary minus. It evaluates nothing but
- * arithmetic — there is no code evaluator behind it. Division uses 34 significant digits.
+ * separators and decimals), + - * / (also x, × and ÷) and parentheses, unary minus. It evaluates
+ * nothing but arithmetic — there is no code evaluator behind it. Division uses 34 significant digits.
  *
  * <pre>expr := term (('+'|'-') term)* ; term := unary (('*'|'/') unary)* ;
  * unary := '-' unary | '(' expr ')' | number</pre>
@@ -87,21 +87,33 @@ public final class Arithmetic {
     return number();
   }
 
+  /** Digits with at most one '.'; a ',' counts only as a thousands separator (a digit, ',', three digits). */
   private BigDecimal number() {
     int start = pos;
-    while (pos < text.length() && (Character.isDigit(text.charAt(pos)) || text.charAt(pos) == '.'
-        || (text.charAt(pos) == ',' && pos + 1 < text.length() && Character.isDigit(text.charAt(pos + 1))))) {
+    while (pos < text.length() && (digitAt(pos) || text.charAt(pos) == '.' || thousandsSeparatorAt(pos))) {
       pos++;
     }
     if (start == pos) {
       throw error(pos < text.length() ? "expected a number at '" + text.charAt(pos) + "'" : "expected a number");
     }
     String digits = text.substring(start, pos).replace(",", "");
+    if (digits.chars().noneMatch(Character::isDigit)) {
+      throw error("malformed number '" + digits + "'");
+    }
     try {
       return new BigDecimal(digits.startsWith(".") ? "0" + digits : digits);
     } catch (NumberFormatException e) {
       throw error("malformed number '" + digits + "'");
     }
+  }
+
+  private boolean thousandsSeparatorAt(int i) {
+    return text.charAt(i) == ',' && digitAt(i - 1) && digitAt(i + 1) && digitAt(i + 2) && digitAt(i + 3)
+        && !digitAt(i + 4);
+  }
+
+  private boolean digitAt(int i) {
+    return i >= 0 && i < text.length() && Character.isDigit(text.charAt(i));
   }
 
   private boolean eat(char c) {

@@ -1,0 +1,126 @@
+package io.thinkstream.schemas.gsm8k;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.thinkstream.schemas.gsm8k.Gsm8kSolution.Annotation;
+import io.thinkstream.schemas.gsm8k.Gsm8kSolution.Check;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+class Gsm8kSolutionTest {
+  /** GSM8K train row 1. */
+  private static final String NATALIA = """
+      Natalia sold 48/2 = <<48/2=24>>24 clips in May.
+      Natalia sold 48+24 = <<48+24=72>>72 clips altogether in April and May.
+      #### 72""";
+
+  @Test
+  void parsesStepsAnnotationsAndFinalAnswer() {
+    Gsm8kSolution s = Gsm8kSolution.parse(NATALIA);
+    assertEquals(List.of("Natalia sold 48/2 = <<48/2=24>>24 clips in May.",
+        "Natalia sold 48+24 = <<48+24=72>>72 clips altogether in April and May."), s.steps());
+    assertEquals(List.of(new Annotation(0, "48/2", "24"), new Annotation(1, "48+24", "72")), s.annotations());
+    assertEquals(Optional.of("72"), s.finalAnswer());
+  }
+
+  @Test
+  void aCorrectSolutionChecksOk() {
+    Check check = Gsm8kSolution.parse(NATALIA).check(Optional.of("72"));
+    assertEquals(new Check(2, 2, true, List.of()), check);
+    assertTrue(check.ok());
+  }
+
+  @Test
+  void withoutGoldOnlyTheArithmeticAndTheFinalLineAreChecked() {
+    assertTrue(Gsm8kSolution.parse(NATALIA).check(Optional.empty()).ok());
+  }
+
+  @Test
+  void blankLinesCrlfAndSeveralAnnotationsPerStep() {
+    Gsm8kSolution s = Gsm8kSolution.parse("\r\n  a <<2*3=6>> and <<6+1=7>>  \r\n\r\nb <<7-2=5>>\r\n####   5  \r\n");
+    assertEquals(List.of("a <<2*3=6>> and <<6+1=7>>", "b <<7-2=5>>"), s.steps());
+    assertEquals(List.of(new Annotation(0, "2*3", "6"), new Annotation(0, "6+1", "7"), new Annotation(1, "7-2", "5")),
+        s.annotations());
+    assertEquals(Optional.of("5"), s.finalAnswer());
+    assertTrue(s.check(Optional.of("5")).ok());
+  }
+
+  @Test
+  void aWrongAnnotationIsFlaggedWithItsStep() {
+    Check check = Gsm8kSolution.parse(NATALIA.replace("<<48+24=72>>", "<<48+24=73>>")).check(Optional.of("72"));
+    assertFalse(check.ok());
+    assertEquals(2, check.annotations());
+    assertEquals(1, check.annotationsOk());
+    assertTrue(check.finalAnswerOk());
+    assertEquals(List.of("step 2: 48+24 = 72, not 73"), check.errors());
+  }
+
+  @Test
+  void aWrongFinalAnswerIsFlagged() {
+    Check check = Gsm8kSolution.parse(NATALIA).check(Optional.of("71"));
+    assertFalse(check.ok());
+    assertFalse(check.finalAnswerOk());
+    assertEquals(2, check.annotationsOk());
+    assertEquals(List.of("final answer 72 differs from gold 71"), check.errors());
+  }
+
+  @Test
+  void aMissingFinalLineIsFlagged() {
+    Check check = Gsm8kSolution.parse("She has 2+3=<<2+3=5>>5 apples.").check(Optional.of("5"));
+    assertEquals(Optional.empty(), Gsm8kSolution.parse("She has 5.").finalAnswer());
+    assertFalse(check.finalAnswerOk());
+    assertEquals(List.of("no final answer line '#### ...'"), check.errors());
+  }
+
+  @Test
+  void aFinalAnswerThatIsNotANumberIsFlagged() {
+    Check check = Gsm8kSolution.parse("#### seventy-two").check(Optional.empty());
+    assertFalse(check.finalAnswerOk());
+    assertEquals(List.of("final answer 'seventy-two' is not a number"), check.errors());
+  }
+
+  @Test
+  void unsafeOrBrokenAnnotationsAreErrorsNotExceptions() {
+    Check check = Gsm8kSolution.parse("a <<import os=1>>\nb <<1/0=1>>\nc <<2+=2>>\n#### 1").check(Optional.of("1"));
+    assertEquals(3, check.annotations());
+    assertEquals(0, check.annotationsOk());
+    assertEquals(3, check.errors().size());
+    assertTrue(check.errors().get(0).startsWith("step 1: expected a number at 'i'"), check.errors().get(0));
+    assertTrue(check.errors().get(1).startsWith("step 2: division by zero"), check.errors().get(1));
+    assertTrue(check.errors().get(2).startsWith("step 3: expected a number"), check.errors().get(2));
+  }
+
+  @Test
+  void finalAnswersAndGoldMayUseThousandsSeparators() {
+    assertTrue(Gsm8kSolution.parse("#### 1,200").check(Optional.of("1200")).ok());
+    assertTrue(Gsm8kSolution.parse("#### 1200").check(Optional.of("1,200")).ok());
+    assertTrue(Gsm8kSolution.parse("#### 12.50").check(Optional.of("12.5")).ok());
+    assertFalse(Gsm8kSolution.parse("#### 1,201").check(Optional.of("1200")).ok());
+  }
+
+  /** GSM8K rounds its calculator results; a claim with d decimals may be off by half a unit of the last one. */
+  @ParameterizedTest(name = "<<{0}={1}>> ok={2}")
+  @CsvSource({
+      "10/3, 3.33, true",
+      "10/3, 3.3, true",
+      "10/3, 3.333333, true",
+      "2/3, .67, true",
+      "2/3, 0.7, true",
+      "18*.5, 9.00, true",
+      "10/3, 3.34, false",
+      "10/3, 3.32, false",
+      "10/3, 3, false",
+      "2/3, 1, false",
+      "7/2, 3.5, true",
+      "7/2, 4, false",
+  })
+  void roundedAnnotationsWithinHalfAUnitAreAccepted(String expression, String claimed, boolean ok) {
+    Check check = Gsm8kSolution.parse("x <<" + expression + "=" + claimed + ">>\n#### 1").check(Optional.empty());
+    assertEquals(ok ? 1 : 0, check.annotationsOk(), check.errors().toString());
+  }
+}
