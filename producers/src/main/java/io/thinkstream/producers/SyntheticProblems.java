@@ -75,12 +75,23 @@ public final class SyntheticProblems implements ProblemSource {
     }
   }
 
-  /** Every word the stories use besides numbers and punctuation (a tokenizer can rely on this). */
+  /** The word lists stories draw from; with {@link #TEMPLATE_WORDS} they make the {@link #vocabulary()}. */
   public static final List<String> NAMES = List.of("Mia", "Ava", "Sara", "Nina", "Tom", "Leo", "Omar", "Ben");
   public static final List<String> ITEMS =
       List.of("apples", "marbles", "stickers", "coins", "books", "pencils", "cookies", "shells");
   public static final List<String> CONTAINERS = List.of("boxes", "bags", "packs", "jars");
   public static final List<String> PEOPLE = List.of("friends", "classmates", "neighbors", "cousins");
+  /** The words of the story and solution templates themselves. */
+  public static final List<String> TEMPLATE_WORDS = List.of("She", "He", "she", "he", "has", "buys", "with", "in",
+      "each", "finds", "more", "gives", "away", "loses", "Then", "the", "The", "number", "of", "doubles", "triples",
+      "becomes", "times", "as", "large", "shares", "equally", "among", "bags", "bag", "and", "keeps", "one", "How",
+      "many", "does", "have", "now", "In", "all", "gets", "net", "gain", "loss", "is");
+
+  /** Every word a question or solution can contain (numbers and punctuation aside). */
+  public static List<String> vocabulary() {
+    return java.util.stream.Stream.of(NAMES, ITEMS, CONTAINERS, PEOPLE, TEMPLATE_WORDS)
+        .flatMap(List::stream).distinct().toList();
+  }
 
   /**
    * No running total exceeds this, so stories never overflow a long and every number is exact as a
@@ -239,7 +250,7 @@ public final class SyntheticProblems implements ProblemSource {
         if (packs) {
           long count = 2 + rnd.nextInt(Math.min(5, max - 1));
           long size = 1 + (total / count > 1 ? rnd.nextLong(Math.min(total / count, max)) : 0);
-          if (count * size > total) {
+          if (count * size >= total) { // keep at least one: "the number doubles" must mean something
             yield null;
           }
           String people = pick(rnd, PEOPLE);
