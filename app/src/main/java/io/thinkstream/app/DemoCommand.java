@@ -51,6 +51,16 @@ final class DemoCommand implements Callable<Integer> {
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
     Path dir = dataDir != null ? dataDir : Files.createTempDirectory("thinkstream-demo-");
+    try {
+      return run(dir, out, err);
+    } finally {
+      if (dataDir == null) {
+        deleteTree(dir);
+      }
+    }
+  }
+
+  private int run(Path dir, PrintWriter out, PrintWriter err) throws Exception {
     err.println("[1/4] starting an embedded Kafka broker (data in " + dir + ")");
     try (EmbeddedBroker broker = EmbeddedBroker.start("localhost", port, dir)) {
       ThinkstreamConfig cfg = config.load(ConfigOptions.flags(ThinkstreamConfig.BOOTSTRAP_SERVERS, broker.bootstrap()));
@@ -90,6 +100,15 @@ final class DemoCommand implements Callable<Integer> {
         stop.await();
       }
       return read == count && verified == count ? 0 : 1;
+    }
+  }
+
+  /** Removes the demo's own temporary broker data. */
+  private static void deleteTree(Path dir) throws java.io.IOException {
+    try (var paths = Files.walk(dir)) {
+      for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(p);
+      }
     }
   }
 
