@@ -1,0 +1,179 @@
+package io.thinkstream.model;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.thinkstream.model.internal.SafeTensors;
+import java.io.BufferedOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.security.DigestOutputStream;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.TreeSet;
+
+/**
+ * Checkpoints as Hugging Face lays them out: {@code config.json} + {@code model.safetensors} with
+ * LlamaForCausalLM tensor names, so {@code from_pretrained(dir)} opens what the trainer writes and
+ * the policy opens what the Hub publishes (single file or sharded with an index, F32/BF16/F16).
+ *
+ * <p>Each file is written to a temporary name, fsynced and atomically renamed, weights last, so a
+ * reader never sees half a file; the weights' sha256 is returned and kept beside them in
+ * {@code model.safetensors.sha256} (sha256sum format), which loading checks when present.
+ */
+public final class Checkpoints {
+  public static final String CONFIG = "config.json";
+  public static final String WEIGHTS = "model.safetensors";
+  public static final String INDEX = "model.safetensors.index.json";
+  public static final String SHA256 = WEIGHTS + ".sha256";
+
+  /** What was written: the directory, the weights' sha256 (hex) and their size in bytes. */
+  public record Written(Path dir, String sha256, long bytes) {}
+
+  private Checkpoints() {}
+
+  public static Written save(Transformer model, Tokenizer tokenizer, Path dir) {
+    try {
+      Files.createDirectories(dir);
+      byte[] config = new ObjectMapper().writerWithDefaultPrettyPrinter()
+          .writeValueAsBytes(model.config().toJson(tokenizer));
+      atomically(dir.resolve(CONFIG), out -> out.write(config));
+      MessageDigest sha = sha256();
+      long[] size = new long[1];
+      atomically(dir.resolve(WEIGHTS), out -> {
+        CountingDigest counted = new CountingDigest(out, sha);
+        SafeTensors.write(counted, model.parameters());
+        counted.flush();
+        size[0] = counted.count;
+      });
+      String hex = HexFormat.of().formatHex(sha.digest());
+      atomically(dir.resolve(SHA256), out -> out.write((hex + "  " + WEIGHTS + "\n").getBytes(StandardCharsets.UTF_8)));
+      fsyncDirectory(dir);
+      return new Written(dir, hex, size[0]);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write checkpoint to " + dir, e);
+    }
+  }
+
+  /** Loads a checkpoint directory onto {@code device}; BF16/F16 weights become FLOAT32. */
+  public static Transformer load(Path dir, Device device) {
+    ModelConfig config = ModelConfig.read(dir.resolve(CONFIG));
+    try (NDManager staging = NDManager.newBaseManager(device)) {
+      Map<String, NDArray> weights = new HashMap<>();
+      if (Files.exists(dir.resolve(WEIGHTS))) {
+        verify(dir);
+        weights.putAll(SafeTensors.read(dir.resolve(WEIGHTS), staging));
+      } else if (Files.exists(dir.resolve(INDEX))) {
+        JsonNode map = new ObjectMapper().readTree(dir.resolve(INDEX).toFile()).get("weight_map");
+        TreeSet<String> shards = new TreeSet<>();
+        map.forEach(shard -> shards.add(shard.asText()));
+        for (String shard : shards) {
+          weights.putAll(SafeTensors.read(dir.resolve(shard), staging));
+        }
+      } else {
+        throw new IllegalArgumentException(dir + " has neither " + WEIGHTS + " nor " + INDEX);
+      }
+      if (config.tieEmbeddings()) {
+        weights.remove("lm_head.weight"); // some exporters write the tied copy too
+      }
+      weights.keySet().removeIf(k -> k.endsWith("rotary_emb.inv_freq")); // old exports keep a buffer
+      Map<String, NDArray> ordered = new LinkedHashMap<>(weights);
+      return Transformer.of(config, device, ordered);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read checkpoint " + dir, e);
+    }
+  }
+
+  /** Hex sha256 of a file's bytes. */
+  public static String sha256(Path file) {
+    MessageDigest sha = sha256();
+    try (InputStream in = Files.newInputStream(file)) {
+      byte[] buf = new byte[1 << 16];
+      for (int n; (n = in.read(buf)) > 0; ) {
+        sha.update(buf, 0, n);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read " + file, e);
+    }
+    return HexFormat.of().formatHex(sha.digest());
+  }
+
+  private static void verify(Path dir) throws IOException {
+    Path recorded = dir.resolve(SHA256);
+    if (!Files.exists(recorded)) {
+      return;
+    }
+    String want = Files.readString(recorded).strip().split("\\s+")[0];
+    String have = sha256(dir.resolve(WEIGHTS));
+    if (!want.equalsIgnoreCase(have)) {
+      throw new IllegalStateException(dir.resolve(WEIGHTS) + " has sha256 " + have + " but " + SHA256 + " records " + want);
+    }
+  }
+
+  private interface Body {
+    void write(OutputStream out) throws IOException;
+  }
+
+  private static void atomically(Path target, Body body) throws IOException {
+    Path tmp = target.resolveSibling(target.getFileName() + ".tmp");
+    try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+        StandardOpenOption.TRUNCATE_EXISTING)) {
+      OutputStream out = new BufferedOutputStream(java.nio.channels.Channels.newOutputStream(ch), 1 << 20);
+      body.write(out);
+      out.flush();
+      ch.force(true);
+    }
+    Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+  }
+
+  private static void fsyncDirectory(Path dir) {
+    try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
+      ch.force(true);
+    } catch (IOException ignored) {
+      // Some file systems cannot open a directory for fsync; the renames are still atomic.
+    }
+  }
+
+  private static MessageDigest sha256() {
+    try {
+      return MessageDigest.getInstance("SHA-256");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("the JDK always has SHA-256", e);
+    }
+  }
+
+  /** Hashes and counts what passes through. */
+  private static final class CountingDigest extends DigestOutputStream {
+    long count;
+
+    CountingDigest(OutputStream out, MessageDigest digest) {
+      super(out, digest);
+    }
+
+    @Override
+    public void write(byte[] b, int off, int len) throws IOException {
+      super.write(b, off, len);
+      count += len;
+    }
+
+    @Override
+    public void write(int b) throws IOException {
+      super.write(b);
+      count++;
+    }
+  }
+}

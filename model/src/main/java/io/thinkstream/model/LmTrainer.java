@@ -1,0 +1,79 @@
+package io.thinkstream.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.training.GradientCollector;
+import ai.djl.training.optimizer.Optimizer;
+import ai.djl.training.tracker.Tracker;
+import java.util.Map;
+
+/**
+ * Next-token training of a {@link Transformer}: weighted cross-entropy, backward, AdamW.
+ *
+ * <p>Each step runs in its own sub-manager, so the model's manager holds the same arrays after
+ * every step (parameters, and AdamW's moments from the first step on). DJL's collector does not
+ * zero gradients; the AdamW update does, so every step starts from zero.
+ */
+public final class LmTrainer {
+  /**
+   * One micro-batch. {@code segments} mark sequences (0 = padding; several ids per row = packed),
+   * from which the causal mask and the position ids follow; {@code weights} choose the tokens whose
+   * next-token loss counts, {@code targets[b][i]} being the token that should follow position i.
+   */
+  public record Batch(int[][] tokens, int[][] segments, int[][] targets, float[][] weights) {}
+
+  /** Learning-rate schedule: linear warm-up then cosine decay to 10%, by update count. */
+  public record Schedule(float peak, int warmup, int total) implements Tracker {
+    @Override
+    public float getNewValue(int numUpdate) {
+      if (numUpdate < warmup) {
+        return peak * (numUpdate + 1) / warmup;
+      }
+      double progress = Math.min(1.0, (numUpdate - warmup) / (double) Math.max(1, total - warmup));
+      return (float) (peak * (0.1 + 0.9 * 0.5 * (1 + Math.cos(Math.PI * progress))));
+    }
+  }
+
+  private final Transformer model;
+  private final Optimizer optimizer;
+
+  public LmTrainer(Transformer model, Schedule schedule, float weightDecay) {
+    this.model = model;
+    this.optimizer = Optimizer.adamW()
+        .optLearningRateTracker(schedule)
+        .optWeightDecays(weightDecay)
+        .optBeta2(0.95f)
+        .build();
+    model.requireGradients();
+  }
+
+  /** One optimizer step on {@code batch}; returns the mean loss per weighted token. */
+  public float step(Batch batch) {
+    float loss;
+    try (NDManager step = model.newStepManager();
+        GradientCollector collector = step.getEngine().newGradientCollector()) {
+      NDArray l = loss(model, step, batch); // ()
+      collector.backward(l);
+      loss = l.toType(DataType.FLOAT32, false).getFloat();
+      for (Map.Entry<String, NDArray> p : model.parameters().entrySet()) {
+        NDArray grad = p.getValue().getGradient(); // a view attached to the model's manager
+        grad.attach(step); // ... so it must die with the step
+        optimizer.update(p.getKey(), p.getValue(), grad);
+      }
+    }
+    return loss;
+  }
+
+  /** Mean weighted next-token negative log-likelihood, a scalar in {@code step}. */
+  public static NDArray loss(Transformer model, NDManager step, Batch batch) {
+    NDArray tokens = step.create(batch.tokens()); // (B, T)
+    NDArray positions = step.create(Masks.positions(batch.segments())); // (B, T)
+    NDArray mask = Masks.causal(step, batch.segments()); // (B, 1, T, T)
+    NDArray targets = step.create(batch.targets()).toType(DataType.INT64, false); // (B, T)
+    NDArray weights = step.create(batch.weights()).toType(model.dataType(), false); // (B, T)
+    NDArray logits = model.forward(tokens, positions, mask, null); // (B, T, V)
+    NDArray logp = logits.logSoftmax(2).gather(targets.expandDims(2), 2).squeeze(2); // (B, T)
+    return logp.mul(weights).sum().neg().div(weights.sum().maximum(1e-9)); // ()
+  }
+}

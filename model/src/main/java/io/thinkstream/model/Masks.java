@@ -1,0 +1,70 @@
+package io.thinkstream.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+
+/**
+ * Additive attention masks (B, 1, T, S) and position ids built from plain Java arrays: 0 where a
+ * query may attend to a key, {@link #HIDDEN} where it may not. A finite large negative number,
+ * not -inf, keeps rows with no visible key (padding queries) finite instead of NaN.
+ */
+public final class Masks {
+  public static final float HIDDEN = -1e9f;
+
+  private Masks() {}
+
+  /**
+   * Causal attention within segments: query i sees key j when j <= i, both carry the same segment
+   * id, and that id is not 0 (0 marks padding). One segment per row is the plain causal case;
+   * several are packed sequences.
+   */
+  public static NDArray causal(NDManager manager, int[][] segments) {
+    int b = segments.length;
+    int t = segments[0].length;
+    float[] data = new float[b * t * t];
+    for (int r = 0; r < b; r++) {
+      for (int i = 0; i < t; i++) {
+        for (int j = 0; j < t; j++) {
+          boolean visible = j <= i && segments[r][j] != 0 && segments[r][j] == segments[r][i];
+          data[(r * t + i) * t + j] = visible ? 0f : HIDDEN;
+        }
+      }
+    }
+    return manager.create(data, new Shape(b, 1, t, t)); // (B, 1, T, T)
+  }
+
+  /** Any block mask: {@code allowed[b][i][j]} says whether query i may see key j. */
+  public static NDArray of(NDManager manager, boolean[][][] allowed) {
+    int b = allowed.length;
+    int t = allowed[0].length;
+    int s = allowed[0][0].length;
+    float[] data = new float[b * t * s];
+    for (int r = 0; r < b; r++) {
+      for (int i = 0; i < t; i++) {
+        for (int j = 0; j < s; j++) {
+          data[(r * t + i) * s + j] = allowed[r][i][j] ? 0f : HIDDEN;
+        }
+      }
+    }
+    return manager.create(data, new Shape(b, 1, t, s)); // (B, 1, T, S)
+  }
+
+  /** Positions 0, 1, 2, ... restarting at every new segment; padding gets position 0. */
+  public static int[][] positions(int[][] segments) {
+    int[][] pos = new int[segments.length][];
+    for (int r = 0; r < segments.length; r++) {
+      pos[r] = new int[segments[r].length];
+      int p = 0;
+      for (int i = 0; i < segments[r].length; i++) {
+        if (segments[r][i] == 0) {
+          pos[r][i] = 0;
+          continue;
+        }
+        p = i > 0 && segments[r][i - 1] == segments[r][i] ? p + 1 : 0;
+        pos[r][i] = p;
+      }
+    }
+    return pos;
+  }
+}

@@ -1,0 +1,198 @@
+package io.thinkstream.model;
+
+import ai.djl.Device;
+import ai.djl.ndarray.types.DataType;
+import io.thinkstream.avro.Problem;
+import io.thinkstream.model.internal.Answers;
+import io.thinkstream.model.internal.Packer;
+import io.thinkstream.producers.SyntheticProblems;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Supervised warm start of the demo policy: trains a fresh model with the built-in tokenizer on
+ * synthetic problems' gold (story-order) solutions, reports a held-out greedy accuracy and writes
+ * an HF-format checkpoint. {@code thinkstream sft} is a thin CLI over {@link #run}.
+ *
+ * <p>An example is {@code <bos>question\n} (no loss) followed by {@code solution<eos>} (loss);
+ * {@link #prompt} is the same layout for sampling. Examples are packed into rows with a segment
+ * mask; held-out problems come from another seed and never appear in training.
+ */
+public final class Sft {
+  /** Everything {@code thinkstream sft} can set; {@link #defaults(Path)} is the demo's setting. */
+  public record Options(
+      Path out,
+      int steps,
+      ModelConfig config,
+      int strategies,
+      String problemSteps,
+      int maxNumber,
+      int batchRows,
+      int rowWidth,
+      float learningRate,
+      int trainProblems,
+      int heldOut,
+      long seed) {
+    public Options {
+      if (steps < 1 || batchRows < 1 || rowWidth < 16 || heldOut < 0 || trainProblems < 1) {
+        throw new IllegalArgumentException("invalid SFT options " + steps + " steps, " + batchRows + " rows of "
+            + rowWidth + ", " + trainProblems + " problems, " + heldOut + " held out");
+      }
+    }
+
+    public Options withSteps(int n) {
+      return new Options(out, n, config, strategies, problemSteps, maxNumber, batchRows, rowWidth, learningRate,
+          trainProblems, heldOut, seed);
+    }
+
+    public Options withConfig(ModelConfig c) {
+      return new Options(out, steps, c, strategies, problemSteps, maxNumber, batchRows, rowWidth, learningRate,
+          trainProblems, heldOut, seed);
+    }
+
+    public Options withHeldOut(int n) {
+      return new Options(out, steps, config, strategies, problemSteps, maxNumber, batchRows, rowWidth, learningRate,
+          trainProblems, n, seed);
+    }
+  }
+
+  /** What a run produced and measured. */
+  public record Result(
+      Path checkpoint, String sha256, int steps, double finalLoss, double tokensPerSecond,
+      double heldOutAccuracy, int heldOutProblems, Duration trainTime, Duration totalTime) {}
+
+  /** The demo's warm start: 2-step problems, numbers up to 50, the demo model size. */
+  public static Options defaults(Path out) {
+    return new Options(out, 1800, null, 8, "2", 50, 8, 256, 2e-3f, 50_000, 200, 1);
+  }
+
+  private Sft() {}
+
+  /** The prompt layout the policy was trained on: {@code <bos>question\n}. */
+  public static int[] prompt(Tokenizer tok, String question) {
+    int[] body = tok.encode(question + "\n");
+    int[] p = new int[body.length + 1];
+    p[0] = tok.bosId();
+    System.arraycopy(body, 0, p, 1, body.length);
+    return p;
+  }
+
+  public static Result run(Options o, PrintStream progress) {
+    long start = System.nanoTime();
+    SyntheticTokenizer tok = new SyntheticTokenizer(o.strategies());
+    ModelConfig config = o.config() != null ? o.config() : ModelConfig.demo(tok.vocabSize());
+    if (config.vocabSize() != tok.vocabSize()) {
+      throw new IllegalArgumentException("config vocab_size " + config.vocabSize() + " != tokenizer's " + tok.vocabSize());
+    }
+    SyntheticProblems.Settings settings = new SyntheticProblems.Settings(2, 4, o.maxNumber(),
+        SyntheticProblems.Settings.defaults().ops()).withSteps(o.problemSteps());
+    List<Problem> heldOut = problems(settings, o.seed() + 1_000_003, o.heldOut());
+    Set<String> heldOutQuestions = new HashSet<>();
+    heldOut.forEach(p -> heldOutQuestions.add(p.getQuestion()));
+    List<Packer.Example> train = new ArrayList<>();
+    for (Problem p : problems(settings, o.seed(), o.trainProblems())) {
+      if (!heldOutQuestions.contains(p.getQuestion())) {
+        int[] prompt = prompt(tok, p.getQuestion());
+        int[] answer = tok.encode(p.getSolutions().get(0).getText());
+        int[] tokens = new int[prompt.length + answer.length + 1];
+        System.arraycopy(prompt, 0, tokens, 0, prompt.length);
+        System.arraycopy(answer, 0, tokens, prompt.length, answer.length);
+        tokens[tokens.length - 1] = tok.eosId();
+        train.add(new Packer.Example(tokens, prompt.length));
+      }
+    }
+    progress.printf("sft: %d training problems (%s steps), %d held out, model %s on %s%n",
+        train.size(), o.problemSteps(), heldOut.size(), config, Transformer.defaultDevice());
+    try (Transformer model = Transformer.init(config, Transformer.defaultDevice(), DataType.FLOAT32, o.seed())) {
+      LmTrainer trainer = new LmTrainer(model, new LmTrainer.Schedule(o.learningRate(), Math.min(100, o.steps() / 10 + 1),
+          o.steps()), 0.01f);
+      ProgressBar bar = new ProgressBar(progress, o.steps());
+      int[] cursor = {0};
+      long tokens = 0;
+      double loss = Double.NaN;
+      double smooth = Double.NaN;
+      long trainStart = System.nanoTime();
+      for (int step = 1; step <= o.steps(); step++) {
+        LmTrainer.Batch batch = Packer.pack(train, cursor, o.batchRows(), o.rowWidth(), tok.padId());
+        loss = trainer.step(batch);
+        smooth = Double.isNaN(smooth) ? loss : 0.95 * smooth + 0.05 * loss;
+        tokens += countReal(batch);
+        bar.update(step, smooth, tokens);
+      }
+      bar.done();
+      Duration trainTime = Duration.ofNanos(System.nanoTime() - trainStart);
+      double accuracy = heldOut.isEmpty() ? Double.NaN : accuracy(model, tok, heldOut, progress);
+      Checkpoints.Written written = Checkpoints.save(model, tok, o.out());
+      writeTokenizerNote(o.out(), o.strategies());
+      Result r = new Result(o.out(), written.sha256(), o.steps(), loss, tokens / Math.max(1e-9, trainTime.toNanos() / 1e9),
+          accuracy, heldOut.size(), trainTime, Duration.ofNanos(System.nanoTime() - start));
+      progress.printf("sft: held-out greedy accuracy %.1f%% (%d problems), final loss %.3f, %.0f tokens/s, "
+              + "train %ds; checkpoint %s (sha256 %s)%n",
+          100 * accuracy, heldOut.size(), loss, r.tokensPerSecond(), trainTime.toSeconds(), o.out(), written.sha256());
+      return r;
+    }
+  }
+
+  /** Greedy pass@1 on {@code problems}: the final "#### n" of the generated solution against gold. */
+  public static double accuracy(Transformer model, Tokenizer tok, List<Problem> problems, PrintStream progress) {
+    Generator gen = new Generator(model, tok);
+    int correct = 0;
+    int batch = 32;
+    for (int i = 0; i < problems.size(); i += batch) {
+      List<Problem> chunk = problems.subList(i, Math.min(problems.size(), i + batch));
+      List<Generator.Request> requests = new ArrayList<>();
+      int longest = 0;
+      for (Problem p : chunk) {
+        int[] prompt = prompt(tok, p.getQuestion());
+        longest = Math.max(longest, prompt.length);
+        requests.add(new Generator.Request(prompt, 0));
+      }
+      int room = Math.min(192, model.config().maxPositions() - longest);
+      List<Generation> out = gen.generate(requests, SamplingParams.greedy(room, tok.eosId()));
+      for (int k = 0; k < chunk.size(); k++) {
+        if (Answers.correct(out.get(k).text(), chunk.get(k).getGoldAnswer())) {
+          correct++;
+        }
+      }
+    }
+    return problems.isEmpty() ? Double.NaN : correct / (double) problems.size();
+  }
+
+  static List<Problem> problems(SyntheticProblems.Settings settings, long seed, int n) {
+    SyntheticProblems source = new SyntheticProblems(settings, seed, n, Clock.systemUTC());
+    List<Problem> out = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      out.add(source.problem(i));
+    }
+    return out;
+  }
+
+  private static long countReal(LmTrainer.Batch batch) {
+    long n = 0;
+    for (int[] row : batch.segments()) {
+      for (int s : row) {
+        n += s != 0 ? 1 : 0;
+      }
+    }
+    return n;
+  }
+
+  /** Which tokenizer the checkpoint needs: the built-in one, with this many strategy tags. */
+  private static void writeTokenizerNote(Path dir, int strategies) {
+    try {
+      Files.writeString(dir.resolve("thinkstream.json"),
+          "{\"tokenizer\": \"synthetic\", \"strategy_tags\": " + strategies + "}\n");
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write " + dir.resolve("thinkstream.json"), e);
+    }
+  }
+}

@@ -1,0 +1,23 @@
+package io.thinkstream.model;
+
+/**
+ * Text to token ids and back. Encoding never adds special tokens: callers place {@code <bos>},
+ * strategy tags and {@code <eos>} themselves so prompts, tags and completions line up exactly.
+ */
+public interface Tokenizer {
+  int[] encode(String text);
+
+  /** Decodes ids, leaving out special tokens (bos, eos, pad) when {@code skipSpecial}. */
+  String decode(int[] ids, boolean skipSpecial);
+
+  int vocabSize();
+
+  int bosId();
+
+  int eosId();
+
+  int padId();
+
+  /** The id of one token spelled exactly {@code token} (e.g. {@code "<think2>"}), or -1. */
+  int tokenId(String token);
+}

@@ -1,0 +1,233 @@
+package io.thinkstream.model;
+
+import ai.djl.Device;
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.core.Embedding;
+import ai.djl.nn.core.Linear;
+import io.thinkstream.model.internal.Attention;
+import io.thinkstream.model.internal.Block;
+import io.thinkstream.model.internal.KvCache;
+import io.thinkstream.model.internal.Mlp;
+import io.thinkstream.model.internal.RmsNorm;
+import io.thinkstream.model.internal.Rotary;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.TreeSet;
+
+/**
+ * The policy: a Llama-architecture decoder (RMSNorm, RoPE from explicit position ids, grouped-query
+ * attention under an explicit additive mask, SwiGLU) written with DJL NDArray ops.
+ *
+ * <p>Parameters live in this model's manager only, keyed by their Hugging Face LlamaForCausalLM
+ * names, so checkpoints need no renaming. Every forward pass's arrays attach to the manager of the
+ * input ids: callers run each step inside {@code model.newStepManager()} and close it.
+ */
+public final class Transformer implements AutoCloseable {
+  private final ModelConfig config;
+  private final NDManager manager;
+  private final DataType dtype;
+  private final Map<String, NDArray> params;
+  private final NDArray wte; // (V, C)
+  private final List<Block> blocks = new ArrayList<>();
+  private final RmsNorm norm;
+  private final NDArray lmHead; // (V, C)
+  private final Rotary rotary;
+
+  private Transformer(ModelConfig config, NDManager manager, Map<String, NDArray> params) {
+    this.config = config;
+    this.manager = manager;
+    this.params = Collections.unmodifiableMap(params);
+    check(params.keySet(), expectedNames(config));
+    this.wte = params.get("model.embed_tokens.weight");
+    this.dtype = wte.getDataType();
+    int hs = config.headDim();
+    for (int i = 0; i < config.numLayers(); i++) {
+      String p = "model.layers." + i + ".";
+      blocks.add(new Block(
+          new RmsNorm(params.get(p + "input_layernorm.weight"), config.normEps()),
+          new Attention(params.get(p + "self_attn.q_proj.weight"), params.get(p + "self_attn.k_proj.weight"),
+              params.get(p + "self_attn.v_proj.weight"), params.get(p + "self_attn.o_proj.weight"),
+              config.numHeads(), config.numKvHeads(), hs),
+          new RmsNorm(params.get(p + "post_attention_layernorm.weight"), config.normEps()),
+          new Mlp(params.get(p + "mlp.gate_proj.weight"), params.get(p + "mlp.up_proj.weight"),
+              params.get(p + "mlp.down_proj.weight"))));
+    }
+    this.norm = new RmsNorm(params.get("model.norm.weight"), config.normEps());
+    this.lmHead = config.tieEmbeddings() ? wte : params.get("lm_head.weight");
+    this.rotary = new Rotary(hs, config.ropeTheta());
+  }
+
+  /** The device the policy runs on: a GPU when DJL has one, the CPU otherwise. */
+  public static Device defaultDevice() {
+    return Engine.getInstance().defaultDevice();
+  }
+
+  /**
+   * A freshly initialised model: N(0, 0.02) weights, output projections scaled by 1/sqrt(2L) as in
+   * GPT-2 so the residual stream does not grow with depth, norms at one. Java's RNG makes the
+   * initialisation the same on every engine and device.
+   */
+  public static Transformer init(ModelConfig config, Device device, DataType dtype, long seed) {
+    NDManager manager = NDManager.newBaseManager(device);
+    SplittableRandom rnd = new SplittableRandom(seed);
+    Map<String, NDArray> params = new LinkedHashMap<>();
+    double residualStd = 0.02 / Math.sqrt(2.0 * config.numLayers());
+    for (Map.Entry<String, Shape> e : shapes(config).entrySet()) {
+      String name = e.getKey();
+      Shape shape = e.getValue();
+      double[] data = new double[Math.toIntExact(shape.size())];
+      if (name.endsWith("norm.weight")) {
+        java.util.Arrays.fill(data, 1.0);
+      } else {
+        double std = name.endsWith("o_proj.weight") || name.endsWith("down_proj.weight") ? residualStd : 0.02;
+        for (int i = 0; i < data.length; i++) {
+          data[i] = rnd.nextGaussian() * std;
+        }
+      }
+      params.put(name, create(manager, data, shape, dtype));
+    }
+    return new Transformer(config, manager, params);
+  }
+
+  /** A model over given weights (HF names); the arrays move into the model's own manager. */
+  public static Transformer of(ModelConfig config, Device device, Map<String, NDArray> weights) {
+    NDManager manager = NDManager.newBaseManager(device);
+    Map<String, NDArray> params = new LinkedHashMap<>();
+    for (String name : shapes(config).keySet()) {
+      NDArray w = weights.get(name);
+      if (w == null) {
+        throw new IllegalArgumentException("checkpoint lacks tensor '" + name + "'");
+      }
+      Shape want = shapes(config).get(name);
+      if (!w.getShape().equals(want)) {
+        throw new IllegalArgumentException("tensor '" + name + "' has shape " + w.getShape() + ", config wants " + want);
+      }
+      // PyTorch's to() aliases when nothing changes, so copy explicitly: the caller owns w.
+      NDArray moved = w.getDevice().equals(device) ? w.duplicate() : w.toDevice(device, true);
+      moved.attach(manager);
+      params.put(name, moved);
+    }
+    return new Transformer(config, manager, params);
+  }
+
+  /**
+   * An array that owns its data. Never {@code create(..).toType(sameType, true)} and close the
+   * original: DJL's PyTorch engine then returns an alias of a buffer that is freed with it.
+   */
+  private static NDArray create(NDManager manager, double[] data, Shape shape, DataType dtype) {
+    if (dtype == DataType.FLOAT64) {
+      return manager.create(data, shape);
+    }
+    float[] f = new float[data.length];
+    for (int i = 0; i < f.length; i++) {
+      f[i] = (float) data[i];
+    }
+    NDArray p = manager.create(f, shape);
+    return dtype == DataType.FLOAT32 ? p : p.toType(dtype, false);
+  }
+
+  /** Names and shapes of LlamaForCausalLM's state dict for {@code config} (lm_head left out when tied). */
+  public static Map<String, Shape> shapes(ModelConfig c) {
+    Map<String, Shape> s = new LinkedHashMap<>();
+    long hs = c.headDim();
+    s.put("model.embed_tokens.weight", new Shape(c.vocabSize(), c.hiddenSize()));
+    for (int i = 0; i < c.numLayers(); i++) {
+      String p = "model.layers." + i + ".";
+      s.put(p + "input_layernorm.weight", new Shape(c.hiddenSize()));
+      s.put(p + "self_attn.q_proj.weight", new Shape(c.numHeads() * hs, c.hiddenSize()));
+      s.put(p + "self_attn.k_proj.weight", new Shape(c.numKvHeads() * hs, c.hiddenSize()));
+      s.put(p + "self_attn.v_proj.weight", new Shape(c.numKvHeads() * hs, c.hiddenSize()));
+      s.put(p + "self_attn.o_proj.weight", new Shape(c.hiddenSize(), c.numHeads() * hs));
+      s.put(p + "post_attention_layernorm.weight", new Shape(c.hiddenSize()));
+      s.put(p + "mlp.gate_proj.weight", new Shape(c.intermediateSize(), c.hiddenSize()));
+      s.put(p + "mlp.up_proj.weight", new Shape(c.intermediateSize(), c.hiddenSize()));
+      s.put(p + "mlp.down_proj.weight", new Shape(c.hiddenSize(), c.intermediateSize()));
+    }
+    s.put("model.norm.weight", new Shape(c.hiddenSize()));
+    if (!c.tieEmbeddings()) {
+      s.put("lm_head.weight", new Shape(c.vocabSize(), c.hiddenSize()));
+    }
+    return s;
+  }
+
+  /**
+   * Logits for tokens (B, T) at positions (B, T) under an additive mask (B, 1, T, S). Without a
+   * cache S = T; with one, the new keys are appended first and S counts every cached position.
+   * Results live in the manager of {@code tokens}.
+   */
+  public NDArray forward(NDArray tokens, NDArray positions, NDArray mask, KvCache cache) {
+    NDArray additive = mask.getDataType() == dtype ? mask : mask.toType(dtype, false); // (B, 1, T, S)
+    NDList cosSin = rotary.angles(positions, dtype); // 2 x (B, 1, T, hs/2)
+    NDArray x = Embedding.embedding(tokens, wte, ai.djl.ndarray.types.SparseFormat.DENSE).head(); // (B, T, C)
+    for (int i = 0; i < blocks.size(); i++) {
+      x = blocks.get(i).forward(x, cosSin, additive, cache, i); // (B, T, C)
+    }
+    x = norm.forward(x); // (B, T, C)
+    return Linear.linear(x, lmHead).head(); // (B, T, V)
+  }
+
+  /** A cache for incremental decoding; close it (or its parent) when the generation is done. */
+  public KvCache newCache(NDManager parent) {
+    return new KvCache(parent, config.numLayers());
+  }
+
+  /** A manager for one step's temporaries on this model's device; close it after the step. */
+  public NDManager newStepManager() {
+    return manager.newSubManager();
+  }
+
+  public ModelConfig config() {
+    return config;
+  }
+
+  public DataType dataType() {
+    return dtype;
+  }
+
+  public Device device() {
+    return manager.getDevice();
+  }
+
+  /** Parameters by Hugging Face name, in state-dict order. */
+  public Map<String, NDArray> parameters() {
+    return params;
+  }
+
+  /** Turns on gradient tracking for every parameter (training). */
+  public void requireGradients() {
+    params.values().forEach(p -> p.setRequiresGradient(true));
+  }
+
+  /** Arrays currently held by the model's manager and its live sub-managers (for leak checks). */
+  public int managedArrayCount() {
+    return manager.getManagedArrays().size();
+  }
+
+  @Override
+  public void close() {
+    manager.close();
+  }
+
+  private static TreeSet<String> expectedNames(ModelConfig c) {
+    return new TreeSet<>(shapes(c).keySet());
+  }
+
+  private static void check(java.util.Set<String> have, TreeSet<String> want) {
+    if (!new TreeSet<>(have).equals(want)) {
+      TreeSet<String> extra = new TreeSet<>(have);
+      extra.removeAll(want);
+      TreeSet<String> missing = new TreeSet<>(want);
+      missing.removeAll(have);
+      throw new IllegalArgumentException("parameter names differ from the config's: missing " + missing + ", unexpected " + extra);
+    }
+  }
+}

@@ -1,0 +1,43 @@
+package io.thinkstream.model.internal;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.types.DataType;
+
+/**
+ * Rotary position embeddings (Su et al. 2021) computed from explicit position ids, in the
+ * "rotate half" layout of Hugging Face Llama: dimension i pairs with i + hs/2. Taking the ids
+ * rather than a range is what lets packed, multi-turn and left-padded layouts share one code path.
+ */
+public final class Rotary {
+  private final float[] invFreq; // (hs/2)
+
+  public Rotary(int headDim, double theta) {
+    invFreq = new float[headDim / 2];
+    for (int i = 0; i < invFreq.length; i++) {
+      invFreq[i] = (float) (1.0 / Math.pow(theta, (2.0 * i) / headDim));
+    }
+  }
+
+  /** Cosines and sines for positions (B, T): two arrays of shape (B, 1, T, hs/2). */
+  public NDList angles(NDArray positions, DataType dtype) {
+    NDArray freq = positions.getManager().create(invFreq).toType(dtype, false); // (hs/2)
+    NDArray angle = positions.toType(dtype, false).expandDims(2).mul(freq); // (B, T, hs/2)
+    NDArray cos = angle.cos().expandDims(1); // (B, 1, T, hs/2)
+    NDArray sin = angle.sin().expandDims(1); // (B, 1, T, hs/2)
+    return new NDList(cos, sin);
+  }
+
+  /** Rotates x (B, n, T, hs) by the angles of {@link #angles}. */
+  public static NDArray apply(NDArray x, NDList cosSin) {
+    NDArray cos = cosSin.get(0); // (B, 1, T, hs/2)
+    NDArray sin = cosSin.get(1); // (B, 1, T, hs/2)
+    long half = x.getShape().get(3) / 2;
+    NDList halves = x.split(new long[] {half}, 3);
+    NDArray x1 = halves.get(0); // (B, n, T, hs/2)
+    NDArray x2 = halves.get(1); // (B, n, T, hs/2)
+    NDArray r1 = x1.mul(cos).sub(x2.mul(sin)); // (B, n, T, hs/2)
+    NDArray r2 = x2.mul(cos).add(x1.mul(sin)); // (B, n, T, hs/2)
+    return r1.concat(r2, 3); // (B, n, T, hs)
+  }
+}

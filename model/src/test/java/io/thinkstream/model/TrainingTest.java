@@ -1,0 +1,102 @@
+package io.thinkstream.model;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.training.GradientCollector;
+import java.util.Map;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+class TrainingTest {
+  static LmTrainer.Batch batch(int b, int t, int vocab, long seed) {
+    SplittableRandom rnd = new SplittableRandom(seed);
+    int[][] tokens = new int[b][t];
+    int[][] segments = new int[b][t];
+    int[][] targets = new int[b][t];
+    float[][] weights = new float[b][t];
+    for (int r = 0; r < b; r++) {
+      int len = t - r; // rows of different lengths: padding is exercised too
+      for (int i = 0; i < t; i++) {
+        tokens[r][i] = rnd.nextInt(vocab);
+        segments[r][i] = i < len ? 1 : 0;
+      }
+      for (int i = 0; i + 1 < len; i++) {
+        targets[r][i] = tokens[r][i + 1];
+        weights[r][i] = 1;
+      }
+    }
+    return new LmTrainer.Batch(tokens, segments, targets, weights);
+  }
+
+  @Test
+  void float64GradientsMatchFiniteDifferences() {
+    ModelConfig config = new ModelConfig(11, 8, 2, 2, 1, 12, 10_000, 32, 1e-5, false);
+    LmTrainer.Batch batch = batch(2, 6, config.vocabSize(), 3);
+    try (Transformer model = Transformer.init(config, Device.cpu(), DataType.FLOAT64, 5)) {
+      // Scale weights up so the loss is not flat around uniform and gradients are sizeable.
+      for (NDArray p : model.parameters().values()) {
+        p.muli(10);
+      }
+      model.requireGradients();
+      try (NDManager step = model.newStepManager(); GradientCollector gc = step.getEngine().newGradientCollector()) {
+        gc.backward(LmTrainer.loss(model, step, batch));
+      }
+      SplittableRandom rnd = new SplittableRandom(9);
+      double eps = 1e-6;
+      int checked = 0;
+      for (Map.Entry<String, NDArray> e : model.parameters().entrySet()) {
+        NDArray w = e.getValue();
+        double[] grad;
+        try (NDArray g = w.getGradient()) {
+          grad = g.toDoubleArray();
+        }
+        for (int n = 0; n < 3; n++) {
+          int idx = rnd.nextInt(grad.length);
+          double plus = lossWithDelta(model, batch, w, idx, eps);
+          double minus = lossWithDelta(model, batch, w, idx, -eps);
+          double numeric = (plus - minus) / (2 * eps);
+          double err = Math.abs(numeric - grad[idx]) / Math.max(1e-6, Math.abs(numeric) + Math.abs(grad[idx]));
+          assertTrue(err < 1e-5 || Math.abs(numeric - grad[idx]) < 1e-9,
+              e.getKey() + "[" + idx + "]: analytic " + grad[idx] + " numeric " + numeric);
+          checked++;
+        }
+      }
+      assertTrue(checked >= 3 * model.parameters().size());
+    }
+  }
+
+  private static double lossWithDelta(Transformer model, LmTrainer.Batch batch, NDArray w, int idx, double delta) {
+    try (NDManager step = model.newStepManager()) {
+      double[] onehot = new double[Math.toIntExact(w.size())];
+      onehot[idx] = delta;
+      NDArray d = step.create(onehot).reshape(w.getShape());
+      w.addi(d);
+      double loss = LmTrainer.loss(model, step, batch).getDouble();
+      w.subi(d);
+      return loss;
+    }
+  }
+
+  @Test
+  void managedArrayCountIsFlatAcrossFiftySteps() {
+    ModelConfig config = ModelConfig.tiny(40);
+    try (Transformer model = Transformer.init(config, Device.cpu(), DataType.FLOAT32, 1)) {
+      LmTrainer trainer = new LmTrainer(model, new LmTrainer.Schedule(1e-3f, 5, 60), 0.01f);
+      LmTrainer.Batch batch = batch(4, 16, config.vocabSize(), 1);
+      float first = trainer.step(batch); // creates AdamW's moments once
+      int before = model.managedArrayCount();
+      float last = first;
+      for (int i = 0; i < 50; i++) {
+        last = trainer.step(batch);
+        assertEquals(before, model.managedArrayCount(), "step " + i);
+      }
+      assertTrue(last < first, "loss should fall on a repeated batch: " + first + " -> " + last);
+      assertTrue(Float.isFinite(last));
+    }
+  }
+}
