@@ -15,10 +15,14 @@ import picocli.CommandLine.Command;
     description = "A Kafka-native self-improvement loop for reasoning language models.",
     subcommands = {
         DemoCommand.class, BrokerCommand.class, TopicsCommand.class, ProduceCommand.class,
-        TailCommand.class, ConfigCommand.class, CommandLine.HelpCommand.class})
+        TailCommand.class, SftCommand.class, BenchCommand.class, ConfigCommand.class, CommandLine.HelpCommand.class})
 public final class Thinkstream {
 
   public static void main(String[] args) {
+    // The PyTorch natives come from the pytorch-native-cpu jar: DJL must not try to download others.
+    if (System.getProperty("ai.djl.offline") == null) {
+      System.setProperty("ai.djl.offline", "true");
+    }
     System.exit(commandLine().execute(args));
   }
 
