@@ -1,0 +1,90 @@
+package io.thinkstream.streams.internal;
+
+import io.thinkstream.avro.PairKind;
+import io.thinkstream.avro.PreferencePair;
+import io.thinkstream.avro.SftExample;
+import io.thinkstream.streams.avro.GradedSample;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.streams.KeyValue;
+
+/**
+ * Rejection sampling and outcome pairs (RFT/DPO) from one problem's group: each distinct correct
+ * completion (at most {@code maxPerProblem}) becomes an SFT example and the chosen side of an
+ * OUTCOME pair whose rejected side is the incorrect sample farthest from it in edit distance —
+ * the most different wrong path teaches the most.
+ */
+public final class OutcomePairs implements GroupProcessor.Builder {
+  private final int maxPerProblem;
+
+  public OutcomePairs(int maxPerProblem) {
+    this.maxPerProblem = maxPerProblem;
+  }
+
+  @Override
+  public List<KeyValue<String, SpecificRecord>> apply(List<GradedSample> group) {
+    Map<String, GradedSample> distinctCorrect = new LinkedHashMap<>();
+    List<GradedSample> incorrect = new ArrayList<>();
+    for (GradedSample s : group) {
+      if (!s.getCorrect()) {
+        incorrect.add(s);
+      } else if (distinctCorrect.size() < maxPerProblem) {
+        distinctCorrect.putIfAbsent(Completion.of(s), s);
+      }
+    }
+    List<KeyValue<String, SpecificRecord>> out = new ArrayList<>();
+    for (Map.Entry<String, GradedSample> e : distinctCorrect.entrySet()) {
+      GradedSample chosen = e.getValue();
+      out.add(KeyValue.pair(chosen.getProblemId(), SftExample.newBuilder()
+          .setProblemId(chosen.getProblemId())
+          .setSampleId(chosen.getSampleId())
+          .setPrompt(chosen.getPrompt())
+          .setCompletion(e.getKey())
+          .setStrategy(chosen.getStrategy())
+          .setPolicyVersion(chosen.getPolicyVersion())
+          .build()));
+      GradedSample rejected = farthest(e.getKey(), incorrect);
+      if (rejected != null) {
+        out.add(KeyValue.pair(chosen.getProblemId(), pair(PairKind.OUTCOME, chosen.getPrompt(), e.getKey(),
+            Completion.of(rejected), 1.0, chosen, rejected)));
+      }
+    }
+    return out;
+  }
+
+  private static GradedSample farthest(String chosen, List<GradedSample> incorrect) {
+    GradedSample best = null;
+    int bestDistance = -1;
+    for (GradedSample s : incorrect) {
+      int d = EditDistance.words(chosen, Completion.of(s));
+      if (d > bestDistance) {
+        best = s;
+        bestDistance = d;
+      }
+    }
+    return best;
+  }
+
+  /** A pair whose id is a function of its kind and sources, so a replay produces the same ids. */
+  static PreferencePair pair(PairKind kind, String prompt, String chosen, String rejected, double margin,
+      GradedSample chosenSample, GradedSample rejectedSample) {
+    List<String> sources = chosenSample == rejectedSample ? List.of(chosenSample.getSampleId())
+        : List.of(chosenSample.getSampleId(), rejectedSample.getSampleId());
+    return PreferencePair.newBuilder()
+        .setPairId(kind.name().toLowerCase() + ":" + String.join("|", sources))
+        .setProblemId(chosenSample.getProblemId())
+        .setKind(kind)
+        .setPrompt(prompt)
+        .setChosen(chosen)
+        .setRejected(rejected)
+        .setPolicyVersion(Math.max(chosenSample.getPolicyVersion(), rejectedSample.getPolicyVersion()))
+        .setMargin(margin)
+        .setSourceSampleIds(sources)
+        .setCreatedAt(Instant.ofEpochMilli(System.currentTimeMillis()))
+        .build();
+  }
+}
