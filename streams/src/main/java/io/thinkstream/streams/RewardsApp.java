@@ -5,6 +5,7 @@ import io.thinkstream.streams.internal.DeadLetters;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Properties;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsBuilder;
@@ -22,8 +23,9 @@ public final class RewardsApp implements AutoCloseable {
    * client or Streams properties (e.g. {@code kafka.*} pass-through from the CLI).
    */
   public record Config(String bootstrapServers, Topics topics, String applicationId, String stateDir,
-      long commitIntervalMs, RewardsConfig.Settings settings, Map<String, Object> extra) {
+      long commitIntervalMs, RewardsConfig.Settings settings, Optional<Judge> judge, Map<String, Object> extra) {
     public Config {
+      Objects.requireNonNull(judge, "judge");
       Objects.requireNonNull(bootstrapServers, "bootstrapServers");
       Objects.requireNonNull(topics, "topics");
       Objects.requireNonNull(settings, "settings");
@@ -34,7 +36,7 @@ public final class RewardsApp implements AutoCloseable {
     public static Config of(String bootstrapServers, Topics topics, Map<String, ?> props, Map<String, Object> extra) {
       RewardsConfig c = new RewardsConfig(props);
       return new Config(bootstrapServers, topics, c.getString(RewardsConfig.APPLICATION_ID),
-          c.getString(RewardsConfig.STATE_DIR), c.getLong(RewardsConfig.COMMIT_INTERVAL_MS), c.settings(), extra);
+          c.getString(RewardsConfig.STATE_DIR), c.getLong(RewardsConfig.COMMIT_INTERVAL_MS), c.settings(), c.judge(), extra);
     }
   }
 
@@ -46,7 +48,7 @@ public final class RewardsApp implements AutoCloseable {
 
   /** Builds the topology and starts it; returns at once (the streams threads run in the background). */
   public static RewardsApp start(Config config) {
-    Topology topology = RewardsTopology.build(new StreamsBuilder(), config.topics(), config.settings())
+    Topology topology = RewardsTopology.build(new StreamsBuilder(), config.topics(), config.settings(), config.judge())
         .build(properties(config));
     KafkaStreams streams = new KafkaStreams(topology, properties(config));
     streams.start();

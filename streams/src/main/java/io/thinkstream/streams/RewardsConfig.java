@@ -2,6 +2,7 @@ package io.thinkstream.streams;
 
 import java.time.Duration;
 import java.util.Map;
+import java.util.Optional;
 import org.apache.kafka.common.config.AbstractConfig;
 import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigDef.Importance;
@@ -26,7 +27,12 @@ public final class RewardsConfig extends AbstractConfig {
   public static final String EXPLORE_K = "explore.k";
   public static final String EXPLORE_MAX_STEPS = "explore.max.steps";
   public static final String EXPLORE_MODE = "explore.mode";
+  public static final String JUDGE = "judge";
   public static final String JUDGE_RHO = "judge.rho";
+  public static final String JUDGE_URL = "judge.url";
+  public static final String JUDGE_MODEL = "judge.model";
+  public static final String JUDGE_TIMEOUT_MS = "judge.timeout.ms";
+  public static final String JUDGE_THOUGHT_MARKER = "judge.thought.marker";
 
   public static final ConfigDef DEF = new ConfigDef()
       .define(APPLICATION_ID, Type.STRING, "thinkstream-rewards", new ConfigDef.NonEmptyString(), Importance.HIGH,
@@ -52,12 +58,24 @@ public final class RewardsConfig extends AbstractConfig {
       .define(EXPLORE_MODE, Type.STRING, "sequential", ValidString.in("sequential", "parallel"), Importance.MEDIUM,
           "sequential: request the next prefix only while the previous one still reaches the answer; "
               + "parallel: request every prefix at once (faster, more sampling).")
+      .define(JUDGE, Type.STRING, "verifier", ValidString.in("none", "verifier", "http"), Importance.HIGH,
+          "Judge of JUDGE rewards and pairs: none, verifier (rule-based, needs gold answers) or http "
+              + "(an OpenAI-compatible chat endpoint, judge.url).")
+      .define(JUDGE_URL, Type.STRING, "http://localhost:8000/v1", Importance.MEDIUM,
+          "Base URL of the OpenAI-compatible endpoint of the http judge (POST <url>/chat/completions).")
+      .define(JUDGE_MODEL, Type.STRING, "judge", Importance.MEDIUM, "Model name sent to the http judge.")
+      .define(JUDGE_TIMEOUT_MS, Type.LONG, 30_000L, Range.atLeast(1), Importance.LOW,
+          "Timeout of one http judge call; a timeout counts as an unparseable (rejected) output.")
+      .define(JUDGE_THOUGHT_MARKER, Type.STRING, "</think>", Importance.MEDIUM,
+          "The judge sees only the text after the last occurrence of this marker (the response); without "
+              + "the marker, only the sample's answer part, never its reasoning steps.")
       .define(JUDGE_RHO, Type.DOUBLE, 0.25, Range.between(0.0, 0.5), Importance.MEDIUM,
           "Length penalty of the judge score: s = z(score) - rho * z(length).");
 
   /** The typed settings the topology is built from. */
   public record Settings(int expectedK, Duration groupTimeout, Duration dedupWindow, int sftMaxPerProblem,
-      long maxPolicyLag, int exploreK, int exploreMaxSteps, boolean exploreParallel, double judgeRho) {
+      long maxPolicyLag, int exploreK, int exploreMaxSteps, boolean exploreParallel, double judgeRho,
+      String thoughtMarker) {
     public static Settings defaults() {
       return of(Map.of());
     }
@@ -76,6 +94,16 @@ public final class RewardsConfig extends AbstractConfig {
     return new Settings(getInt(EXPECTED_K), Duration.ofMillis(getLong(GROUP_TIMEOUT_MS)),
         Duration.ofMillis(getLong(DEDUP_WINDOW_MS)), getInt(SFT_MAX_PER_PROBLEM), getLong(MAX_POLICY_LAG),
         getInt(EXPLORE_K), getInt(EXPLORE_MAX_STEPS), getString(EXPLORE_MODE).equals("parallel"),
-        getDouble(JUDGE_RHO));
+        getDouble(JUDGE_RHO), getString(JUDGE_THOUGHT_MARKER));
+  }
+
+  /** The configured judge; empty for {@code judge=none}. */
+  public Optional<Judge> judge() {
+    return switch (getString(JUDGE)) {
+      case "verifier" -> Optional.of(new VerifierJudge());
+      case "http" -> Optional.of(new HttpJudge(getString(JUDGE_URL), getString(JUDGE_MODEL),
+          Duration.ofMillis(getLong(JUDGE_TIMEOUT_MS))));
+      default -> Optional.empty();
+    };
   }
 }

@@ -18,6 +18,7 @@ import io.thinkstream.streams.avro.PitSearch;
 import io.thinkstream.streams.avro.SampleGroup;
 import io.thinkstream.streams.internal.DedupProcessor;
 import io.thinkstream.streams.internal.GroupProcessor;
+import io.thinkstream.streams.internal.JudgePairs;
 import io.thinkstream.streams.internal.OutcomePairs;
 import io.thinkstream.streams.internal.PitSearchProcessor;
 import io.thinkstream.streams.internal.StalenessFilter;
@@ -26,6 +27,7 @@ import io.thinkstream.streams.internal.VerifyProcessor;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serdes;
@@ -43,7 +45,8 @@ import org.apache.kafka.streams.state.Stores;
  * The rewards topology: samples are deduplicated, filtered for staleness and verified against
  * their problem's gold answer (OUTCOME rewards); graded samples are grouped per problem into SFT
  * examples and OUTCOME pairs; incorrect samples start a first-pit search whose explore results
- * come back as FIRST_PIT rewards and PIT pairs. Every processor, store and branch is named, so
+ * come back as FIRST_PIT rewards and PIT pairs; a judge, when given, scores each closed group
+ * into JUDGE rewards and JUDGE pairs. Every processor, store and branch is named, so
  * internal topic and store names stay stable across releases.
  */
 final class RewardsTopology {
@@ -56,7 +59,7 @@ final class RewardsTopology {
 
   private RewardsTopology() {}
 
-  static StreamsBuilder build(StreamsBuilder builder, Topics topics, Settings settings) {
+  static StreamsBuilder build(StreamsBuilder builder, Topics topics, Settings settings, Optional<Judge> judge) {
     Serde<String> strings = Serdes.String();
     Serde<GradedSample> gradedSerde = AvroSerde.of(GradedSample.class);
     builder.addStateStore(Stores.keyValueStoreBuilder(
@@ -91,6 +94,7 @@ final class RewardsTopology {
 
     List<GroupProcessor.Builder> pairBuilders = new ArrayList<>();
     pairBuilders.add(new OutcomePairs(settings.sftMaxPerProblem()));
+    judge.ifPresent(j -> pairBuilders.add(new JudgePairs(j, settings.judgeRho(), settings.thoughtMarker())));
     KStream<String, SpecificRecord> grouped = graded.process(
         () -> new GroupProcessor(GROUPS_STORE, settings.expectedK(), settings.groupTimeout(), pairBuilders),
         Named.as("group"), GROUPS_STORE);

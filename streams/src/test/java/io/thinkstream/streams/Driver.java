@@ -10,6 +10,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.StreamsConfig;
@@ -25,13 +26,17 @@ final class Driver implements AutoCloseable {
   final TopologyTestDriver driver;
 
   Driver(RewardsConfig.Settings settings, Path stateDir) {
+    this(settings, Optional.empty(), stateDir);
+  }
+
+  Driver(RewardsConfig.Settings settings, Optional<Judge> judge, Path stateDir) {
     RewardsApp.Config config = new RewardsApp.Config("dummy:9092", TOPICS, "rewards-test", stateDir.toString(),
-        100, settings, Map.of());
+        100, settings, judge, Map.of());
     Properties props = RewardsApp.properties(config);
     // The test driver drops dead letters that the deserialization handler sends under exactly_once_v2
     // (its mock producer has no open transaction then); the integration test covers the EOS path.
     props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.AT_LEAST_ONCE);
-    driver = new TopologyTestDriver(RewardsTopology.build(new StreamsBuilder(), TOPICS, settings).build(props),
+    driver = new TopologyTestDriver(RewardsTopology.build(new StreamsBuilder(), TOPICS, settings, judge).build(props),
         props, T0);
   }
 
