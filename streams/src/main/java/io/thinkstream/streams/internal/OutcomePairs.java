@@ -36,6 +36,8 @@ public final class OutcomePairs implements GroupProcessor.Builder {
         distinctCorrect.putIfAbsent(Completion.of(s), s);
       }
     }
+    EditDistance.Vocabulary vocabulary = new EditDistance.Vocabulary();
+    List<int[]> incorrectWords = incorrect.stream().map(s -> vocabulary.words(Completion.of(s))).toList();
     List<KeyValue<String, SpecificRecord>> out = new ArrayList<>();
     for (Map.Entry<String, GradedSample> e : distinctCorrect.entrySet()) {
       GradedSample chosen = e.getValue();
@@ -47,7 +49,7 @@ public final class OutcomePairs implements GroupProcessor.Builder {
           .setStrategy(chosen.getStrategy())
           .setPolicyVersion(chosen.getPolicyVersion())
           .build()));
-      GradedSample rejected = farthest(e.getKey(), incorrect);
+      GradedSample rejected = farthest(vocabulary.words(e.getKey()), incorrect, incorrectWords);
       if (rejected != null) {
         out.add(KeyValue.pair(chosen.getProblemId(), pair(PairKind.OUTCOME, chosen.getPrompt(), e.getKey(),
             Completion.of(rejected), 1.0, chosen, rejected)));
@@ -56,13 +58,13 @@ public final class OutcomePairs implements GroupProcessor.Builder {
     return out;
   }
 
-  private static GradedSample farthest(String chosen, List<GradedSample> incorrect) {
+  private static GradedSample farthest(int[] chosen, List<GradedSample> incorrect, List<int[]> incorrectWords) {
     GradedSample best = null;
     int bestDistance = -1;
-    for (GradedSample s : incorrect) {
-      int d = EditDistance.words(chosen, Completion.of(s));
+    for (int i = 0; i < incorrect.size(); i++) {
+      int d = EditDistance.distance(chosen, incorrectWords.get(i));
       if (d > bestDistance) {
-        best = s;
+        best = incorrect.get(i);
         bestDistance = d;
       }
     }

@@ -42,11 +42,4 @@ class FinalAnswerTest {
     assertEquals(1, v.annotationsOk());
     assertTrue(v.details().get("annotationErrors").startsWith("step 2"), v.details().toString());
   }
-
-  @Test
-  void wordEditDistance() {
-    assertEquals(0, EditDistance.words("a b c", "a  b c"));
-    assertEquals(1, EditDistance.words("a b c", "a x c"));
-    assertEquals(3, EditDistance.words("", "a b c"));
-  }
 }
