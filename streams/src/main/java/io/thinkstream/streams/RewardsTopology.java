@@ -70,9 +70,10 @@ final class RewardsTopology {
     builder.addStateStore(Stores.keyValueStoreBuilder(
         Stores.persistentKeyValueStore(STALE_STORE), strings, Serdes.Long()));
     builder.addStateStore(Stores.keyValueStoreBuilder(
-        Stores.persistentKeyValueStore(GROUPS_STORE), strings, AvroSerde.of(SampleGroup.class)));
+        Stores.persistentKeyValueStore(GROUPS_STORE), strings, AvroSerde.of(SampleGroup.class))
+        .withCachingEnabled()); // a group is rewritten per sample: the cache sends one changelog write per commit
     builder.addStateStore(Stores.keyValueStoreBuilder(
-        Stores.persistentKeyValueStore(PIT_STORE), strings, AvroSerde.of(PitSearch.class)));
+        Stores.persistentKeyValueStore(PIT_STORE), strings, AvroSerde.of(PitSearch.class)).withCachingEnabled());
     // Checkpoints are keyed by model name, not problemId: every task needs all of them.
     builder.addGlobalStore(Stores.keyValueStoreBuilder(
             Stores.inMemoryKeyValueStore(CHECKPOINTS_STORE), strings, topics.checkpoints().value()).withLoggingDisabled(),
