@@ -55,6 +55,7 @@ final class RewardsTopology {
   static final String DEDUP_STORE = "sample-ids-store";
   static final String STALE_STORE = "stale-samples-store";
   static final String GROUPS_STORE = "groups-store";
+  static final String GROUP_SAMPLES_STORE = "group-samples-store";
   static final String PIT_STORE = "pit-searches-store";
 
   private RewardsTopology() {}
@@ -71,7 +72,9 @@ final class RewardsTopology {
         Stores.persistentKeyValueStore(STALE_STORE), strings, Serdes.Long()));
     builder.addStateStore(Stores.keyValueStoreBuilder(
         Stores.persistentKeyValueStore(GROUPS_STORE), strings, AvroSerde.of(SampleGroup.class))
-        .withCachingEnabled()); // a group is rewritten per sample: the cache sends one changelog write per commit
+        .withCachingEnabled()); // a group's header changes per sample: the cache sends one changelog write per commit
+    builder.addStateStore(Stores.keyValueStoreBuilder(
+        Stores.persistentKeyValueStore(GROUP_SAMPLES_STORE), strings, gradedSerde).withCachingEnabled());
     builder.addStateStore(Stores.keyValueStoreBuilder(
         Stores.persistentKeyValueStore(PIT_STORE), strings, AvroSerde.of(PitSearch.class)).withCachingEnabled());
     // Checkpoints are keyed by model name, not problemId: every task needs all of them.
@@ -97,8 +100,9 @@ final class RewardsTopology {
     pairBuilders.add(new OutcomePairs(settings.sftMaxPerProblem()));
     judge.ifPresent(j -> pairBuilders.add(new JudgePairs(j, settings.judgeRho(), settings.thoughtMarker())));
     KStream<String, SpecificRecord> grouped = graded.process(
-        () -> new GroupProcessor(GROUPS_STORE, settings.expectedK(), settings.groupTimeout(), pairBuilders),
-        Named.as("group"), GROUPS_STORE);
+        () -> new GroupProcessor(GROUPS_STORE, GROUP_SAMPLES_STORE, settings.expectedK(), settings.groupTimeout(),
+            pairBuilders),
+        Named.as("group"), GROUPS_STORE, GROUP_SAMPLES_STORE);
 
     KStream<String, SpecificRecord> pitStarted = graded
         .filter((problemId, g) -> !g.getCorrect(), Named.as("incorrect"))

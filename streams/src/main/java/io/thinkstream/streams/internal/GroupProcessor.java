@@ -19,21 +19,27 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * Collects the graded samples of each problem until K have arrived, or until the group timeout
  * passes (a wall-clock punctuator closes groups whose stragglers never came), then hands the
  * group to the pair builders and forwards what they make (SFT examples, preference pairs,
- * rewards) keyed as each output topic expects.
+ * rewards) keyed as each output topic expects. Each sample is stored once under its own key
+ * (problemId, NUL, position) next to a small header, so a group of K costs K writes rather than
+ * K rewrites of a growing list.
  */
 public final class GroupProcessor implements Processor<String, GradedSample, String, SpecificRecord> {
   /** Turns a closed group into output records (key, value). */
   public interface Builder extends Function<List<GradedSample>, List<KeyValue<String, SpecificRecord>>> {}
 
   private final String storeName;
+  private final String samplesStoreName;
   private final int expectedK;
   private final Duration timeout;
   private final List<Builder> builders;
   private ProcessorContext<String, SpecificRecord> context;
   private KeyValueStore<String, SampleGroup> groups;
+  private KeyValueStore<String, GradedSample> samples;
 
-  public GroupProcessor(String storeName, int expectedK, Duration timeout, List<Builder> builders) {
+  public GroupProcessor(String storeName, String samplesStoreName, int expectedK, Duration timeout,
+      List<Builder> builders) {
     this.storeName = storeName;
+    this.samplesStoreName = samplesStoreName;
     this.expectedK = expectedK;
     this.timeout = timeout;
     this.builders = List.copyOf(builders);
@@ -43,6 +49,7 @@ public final class GroupProcessor implements Processor<String, GradedSample, Str
   public void init(ProcessorContext<String, SpecificRecord> context) {
     this.context = context;
     this.groups = context.getStateStore(storeName);
+    this.samples = context.getStateStore(samplesStoreName);
     Duration every = timeout.dividedBy(4).compareTo(Duration.ofSeconds(1)) > 0 ? Duration.ofSeconds(1)
         : timeout.dividedBy(4).isZero() ? Duration.ofMillis(1) : timeout.dividedBy(4);
     context.schedule(every, PunctuationType.WALL_CLOCK_TIME, this::closeExpired);
@@ -53,11 +60,11 @@ public final class GroupProcessor implements Processor<String, GradedSample, Str
     String problemId = record.value().getProblemId();
     SampleGroup group = groups.get(problemId);
     if (group == null) {
-      group = new SampleGroup(problemId, context.currentSystemTimeMs(), new ArrayList<>());
+      group = new SampleGroup(problemId, context.currentSystemTimeMs(), 0);
     }
-    group.getSamples().add(record.value());
-    if (group.getSamples().size() >= expectedK) {
-      groups.delete(problemId);
+    samples.put(sampleKey(problemId, group.getSize()), record.value());
+    group.setSize(group.getSize() + 1);
+    if (group.getSize() >= expectedK) {
       emit(group, record.timestamp());
     } else {
       groups.put(problemId, group);
@@ -75,16 +82,29 @@ public final class GroupProcessor implements Processor<String, GradedSample, Str
       }
     }
     for (SampleGroup group : expired) {
-      groups.delete(group.getProblemId());
       emit(group, now);
     }
   }
 
+  /** Closes the group: removes it from the stores and forwards what the builders make of it. */
   private void emit(SampleGroup group, long timestamp) {
+    String problemId = group.getProblemId();
+    List<GradedSample> members = new ArrayList<>(group.getSize());
+    for (int i = 0; i < group.getSize(); i++) {
+      GradedSample sample = samples.delete(sampleKey(problemId, i));
+      if (sample != null) {
+        members.add(sample);
+      }
+    }
+    groups.delete(problemId);
     for (Builder builder : builders) {
-      for (KeyValue<String, SpecificRecord> out : builder.apply(group.getSamples())) {
+      for (KeyValue<String, SpecificRecord> out : builder.apply(members)) {
         context.forward(new Record<>(out.key, out.value, timestamp));
       }
     }
+  }
+
+  private static String sampleKey(String problemId, int position) {
+    return problemId + '\u0000' + position;
   }
 }
