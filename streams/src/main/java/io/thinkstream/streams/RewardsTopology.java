@@ -56,6 +56,7 @@ final class RewardsTopology {
   static final String STALE_STORE = "stale-samples-store";
   static final String GROUPS_STORE = "groups-store";
   static final String GROUP_SAMPLES_STORE = "group-samples-store";
+  static final String SFT_SEEN_STORE = "sft-seen-store";
   static final String PIT_STORE = "pit-searches-store";
 
   private RewardsTopology() {}
@@ -75,6 +76,8 @@ final class RewardsTopology {
         .withCachingEnabled()); // a group's header changes per sample: the cache sends one changelog write per commit
     builder.addStateStore(Stores.keyValueStoreBuilder(
         Stores.persistentKeyValueStore(GROUP_SAMPLES_STORE), strings, gradedSerde).withCachingEnabled());
+    builder.addStateStore(Stores.keyValueStoreBuilder(
+        Stores.persistentKeyValueStore(SFT_SEEN_STORE), strings, strings));
     builder.addStateStore(Stores.keyValueStoreBuilder(
         Stores.persistentKeyValueStore(PIT_STORE), strings, AvroSerde.of(PitSearch.class)).withCachingEnabled());
     // Checkpoints are keyed by model name, not problemId: every task needs all of them.
@@ -96,13 +99,10 @@ final class RewardsTopology {
     graded.map((problemId, g) -> KeyValue.pair(g.getSampleId(), outcomeReward(g)), Named.as("outcome-reward"))
         .to(topics.rewards().name(), produced(topics.rewards(), "outcome-rewards-sink"));
 
-    List<GroupProcessor.Builder> pairBuilders = new ArrayList<>();
-    pairBuilders.add(new OutcomePairs(settings.sftMaxPerProblem()));
-    judge.ifPresent(j -> pairBuilders.add(new JudgePairs(j, settings.judgeRho(), settings.thoughtMarker())));
     KStream<String, SpecificRecord> grouped = graded.process(
         () -> new GroupProcessor(GROUPS_STORE, GROUP_SAMPLES_STORE, settings.expectedK(), settings.groupTimeout(),
-            pairBuilders),
-        Named.as("group"), GROUPS_STORE, GROUP_SAMPLES_STORE);
+            pairBuilders(settings, judge)),
+        Named.as("group"), GROUPS_STORE, GROUP_SAMPLES_STORE, SFT_SEEN_STORE);
 
     KStream<String, SpecificRecord> pitStarted = graded
         .filter((problemId, g) -> !g.getCorrect(), Named.as("incorrect"))
@@ -117,6 +117,14 @@ final class RewardsTopology {
     route(grouped.merge(pitStarted, Named.as("merge-pit-start")).merge(pitStepped, Named.as("merge-pit-step")),
         topics);
     return builder;
+  }
+
+  /** New builders for each group processor: a builder holds its task's stores, so tasks must not share one. */
+  private static List<GroupProcessor.Builder> pairBuilders(Settings settings, Optional<Judge> judge) {
+    List<GroupProcessor.Builder> builders = new ArrayList<>();
+    builders.add(new OutcomePairs(settings.sftMaxPerProblem(), SFT_SEEN_STORE));
+    judge.ifPresent(j -> builders.add(new JudgePairs(j, settings.judgeRho(), settings.thoughtMarker())));
+    return builders;
   }
 
   /** Sends each output record to the topic of its type. */

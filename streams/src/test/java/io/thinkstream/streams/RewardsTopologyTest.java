@@ -155,6 +155,23 @@ class RewardsTopologyTest {
   }
 
   @Test
+  void sftExamplesStayDistinctAndCappedPerProblemAcrossGroups() {
+    try (Driver d = new Driver(settings(Map.of(RewardsConfig.EXPECTED_K, 2, RewardsConfig.SFT_MAX_PER_PROBLEM, 3)),
+        state)) {
+      d.input(TOPICS.problems()).pipeInput("p", problem("p", "6"));
+      TestInputTopic<String, Sample> samples = d.input(TOPICS.samples());
+      samples.pipeInput("p", sample("p", "a", 1, List.of("2*3=6"), "#### 6"));
+      samples.pipeInput("p", sample("p", "b", 1, List.of("3*2=6"), "#### 6"));
+      samples.pipeInput("p", sample("p", "a2", 2, List.of("2*3=6"), "#### 6")); // same text as a, next version
+      samples.pipeInput("p", sample("p", "c", 2, List.of("3+3=6"), "#### 6"));
+      samples.pipeInput("p", sample("p", "d", 2, List.of("1+5=6"), "#### 6"));
+      samples.pipeInput("p", sample("p", "e", 2, List.of("4+2=6"), "#### 6"));
+      assertEquals(List.of("a", "b", "c"), d.output(TOPICS.sftExamples()).readValuesToList().stream()
+          .map(SftExample::getSampleId).toList());
+    }
+  }
+
+  @Test
   void aGroupShortOfKClosesAfterTheTimeout() {
     try (Driver d = new Driver(settings(Map.of(RewardsConfig.EXPECTED_K, 8, RewardsConfig.GROUP_TIMEOUT_MS, 5000L)),
         state)) {

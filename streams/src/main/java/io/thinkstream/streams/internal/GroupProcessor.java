@@ -24,8 +24,10 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * K rewrites of a growing list.
  */
 public final class GroupProcessor implements Processor<String, GradedSample, String, SpecificRecord> {
-  /** Turns a closed group into output records (key, value). */
-  public interface Builder extends Function<List<GradedSample>, List<KeyValue<String, SpecificRecord>>> {}
+  /** Turns a closed group into output records (key, value); one instance per task, as it may hold that task's stores. */
+  public interface Builder extends Function<List<GradedSample>, List<KeyValue<String, SpecificRecord>>> {
+    default void init(ProcessorContext<?, ?> context) {}
+  }
 
   private final String storeName;
   private final String samplesStoreName;
@@ -50,6 +52,7 @@ public final class GroupProcessor implements Processor<String, GradedSample, Str
     this.context = context;
     this.groups = context.getStateStore(storeName);
     this.samples = context.getStateStore(samplesStoreName);
+    builders.forEach(b -> b.init(context));
     Duration every = timeout.dividedBy(4).compareTo(Duration.ofSeconds(1)) > 0 ? Duration.ofSeconds(1)
         : timeout.dividedBy(4).isZero() ? Duration.ofMillis(1) : timeout.dividedBy(4);
     context.schedule(every, PunctuationType.WALL_CLOCK_TIME, this::closeExpired);

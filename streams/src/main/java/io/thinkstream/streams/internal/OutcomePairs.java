@@ -11,18 +11,30 @@ import java.util.List;
 import java.util.Map;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.state.KeyValueStore;
 
 /**
  * Rejection sampling and outcome pairs (RFT/DPO) from one problem's group: each distinct correct
- * completion (at most {@code maxPerProblem}) becomes an SFT example and the chosen side of an
- * OUTCOME pair whose rejected side is the incorrect sample farthest from it in edit distance —
- * the most different wrong path teaches the most.
+ * completion (at most {@code maxPerProblem}) is the chosen side of an OUTCOME pair whose rejected
+ * side is the incorrect sample farthest from it in edit distance — the most different wrong path
+ * teaches the most — and becomes an SFT example unless the problem already has
+ * {@code maxPerProblem} of them or this very completion (tracked by hash across groups, e.g.
+ * across policy versions, in a store of its own).
  */
 public final class OutcomePairs implements GroupProcessor.Builder {
   private final int maxPerProblem;
+  private final String sftSeenStore;
+  private KeyValueStore<String, String> sftSeen;
 
-  public OutcomePairs(int maxPerProblem) {
+  public OutcomePairs(int maxPerProblem, String sftSeenStore) {
     this.maxPerProblem = maxPerProblem;
+    this.sftSeenStore = sftSeenStore;
+  }
+
+  @Override
+  public void init(ProcessorContext<?, ?> context) {
+    sftSeen = context.getStateStore(sftSeenStore);
   }
 
   @Override
@@ -39,23 +51,44 @@ public final class OutcomePairs implements GroupProcessor.Builder {
     EditDistance.Vocabulary vocabulary = new EditDistance.Vocabulary();
     List<int[]> incorrectWords = incorrect.stream().map(s -> vocabulary.words(Completion.of(s))).toList();
     List<KeyValue<String, SpecificRecord>> out = new ArrayList<>();
+    String problemId = group.isEmpty() ? null : group.get(0).getProblemId();
+    String seenBefore = problemId == null ? null : sftSeen.get(problemId);
+    List<String> seen = new ArrayList<>(seenBefore == null || seenBefore.isEmpty() ? List.of()
+        : List.of(seenBefore.split(",")));
+    int seenCount = seen.size();
     for (Map.Entry<String, GradedSample> e : distinctCorrect.entrySet()) {
       GradedSample chosen = e.getValue();
-      out.add(KeyValue.pair(chosen.getProblemId(), SftExample.newBuilder()
-          .setProblemId(chosen.getProblemId())
-          .setSampleId(chosen.getSampleId())
-          .setPrompt(chosen.getPrompt())
-          .setCompletion(e.getKey())
-          .setStrategy(chosen.getStrategy())
-          .setPolicyVersion(chosen.getPolicyVersion())
-          .build()));
+      String hash = Long.toHexString(hash(e.getKey()));
+      if (seen.size() < maxPerProblem && !seen.contains(hash)) {
+        seen.add(hash);
+        out.add(KeyValue.pair(chosen.getProblemId(), SftExample.newBuilder()
+            .setProblemId(chosen.getProblemId())
+            .setSampleId(chosen.getSampleId())
+            .setPrompt(chosen.getPrompt())
+            .setCompletion(e.getKey())
+            .setStrategy(chosen.getStrategy())
+            .setPolicyVersion(chosen.getPolicyVersion())
+            .build()));
+      }
       GradedSample rejected = farthest(vocabulary.words(e.getKey()), incorrect, incorrectWords);
       if (rejected != null) {
         out.add(KeyValue.pair(chosen.getProblemId(), pair(PairKind.OUTCOME, chosen.getPrompt(), e.getKey(),
             Completion.of(rejected), 1.0, chosen, rejected)));
       }
     }
+    if (seen.size() > seenCount) {
+      sftSeen.put(problemId, String.join(",", seen));
+    }
     return out;
+  }
+
+  /** A 64-bit FNV-1a hash of the completion: collisions among 8 completions are negligible. */
+  private static long hash(String text) {
+    long h = 0xcbf29ce484222325L;
+    for (int i = 0; i < text.length(); i++) {
+      h = (h ^ text.charAt(i)) * 0x100000001b3L;
+    }
+    return h;
   }
 
   private static GradedSample farthest(int[] chosen, List<GradedSample> incorrect, List<int[]> incorrectWords) {
