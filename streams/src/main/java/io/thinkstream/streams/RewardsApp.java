@@ -12,6 +12,9 @@ import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The rewards service ({@code thinkstream rewards}): the {@link RewardsTopology} in a
@@ -41,6 +44,8 @@ public final class RewardsApp implements AutoCloseable {
     }
   }
 
+  private static final Logger LOG = LoggerFactory.getLogger(RewardsApp.class);
+
   private final KafkaStreams streams;
 
   private RewardsApp(KafkaStreams streams) {
@@ -52,6 +57,12 @@ public final class RewardsApp implements AutoCloseable {
     Topology topology = RewardsTopology.build(new StreamsBuilder(), config.topics(), config.settings(), config.judge())
         .build(properties(config));
     KafkaStreams streams = new KafkaStreams(topology, properties(config));
+    // Poison records never get here (they go to dead-letters); what does is a broker or state
+    // failure, which a fresh thread that restores from the changelogs can survive.
+    streams.setUncaughtExceptionHandler(e -> {
+      LOG.error("stream thread failed, replacing it", e);
+      return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
+    });
     streams.start();
     return new RewardsApp(streams);
   }
