@@ -1,0 +1,305 @@
+package io.thinkstream.streams;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.thinkstream.avro.PreferencePair;
+import io.thinkstream.avro.Problem;
+import io.thinkstream.avro.Reward;
+import io.thinkstream.avro.RewardKind;
+import io.thinkstream.avro.Sample;
+import io.thinkstream.avro.SampleTimings;
+import io.thinkstream.schemas.Topics;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.BiPredicate;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.streams.KafkaStreams;
+
+/**
+ * {@code thinkstream bench rewards}: throughput of the rewards application (verify, group, pair)
+ * for ~2 KB samples next to the raw produce+consume rate of the same broker in the same run, and
+ * the p99 latency from a group's last sample being sent to its first pair being readable
+ * (read_committed) at a fixed offered rate. The caller provides a running broker and two created
+ * topic sets (one for the raw baseline, one for the application).
+ */
+public final class RewardsBench {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final int SAMPLE_BYTES = 2048;
+
+  /** {@code samples} for both throughput runs; {@code rate} samples/s for {@code latencySeconds}. */
+  public record Options(int samples, int k, int rate, int latencySeconds) {
+    public static Options defaults() {
+      return new Options(20_000, 8, 1000, 10);
+    }
+  }
+
+  public record Result(long samples, double rawPerSec, double rewardsPerSec, double ratioVsRaw,
+      long latencySamples, double rate, double p50Ms, double p99Ms, double maxMs) {
+    public String json() {
+      return JSON.createObjectNode().put("samples", samples).put("sample_bytes", SAMPLE_BYTES)
+          .put("raw_per_s", round(rawPerSec)).put("rewards_per_s", round(rewardsPerSec))
+          .put("ratio_vs_raw", round(ratioVsRaw)).put("latency_samples", latencySamples)
+          .put("offered_rate", round(rate)).put("p50_ms", round(p50Ms)).put("p99_ms", round(p99Ms))
+          .put("max_ms", round(maxMs)).toString();
+    }
+
+    private static double round(double x) {
+      return Math.round(x * 100) / 100.0;
+    }
+  }
+
+  private final String bootstrap;
+  private final Options options;
+  private final PrintWriter log;
+
+  private RewardsBench(String bootstrap, Options options, PrintWriter log) {
+    this.bootstrap = bootstrap;
+    this.options = options;
+    this.log = log;
+  }
+
+  /** Runs both measurements; progress goes to {@code log}, the JSON summary is its last line. */
+  public static Result run(String bootstrap, Topics raw, Topics rewards, Options options, PrintWriter log)
+      throws IOException, InterruptedException {
+    RewardsBench bench = new RewardsBench(bootstrap, options, log);
+    double rawRate = bench.raw(raw);
+    Result result = bench.rewards(rewards, rawRate);
+    log.println(result.json());
+    log.flush();
+    return result;
+  }
+
+  private double raw(Topics topics) throws InterruptedException {
+    String topic = topics.samples().name();
+    byte[] value = topics.samples().value().serializer().serialize(topic, sample("raw-0", 0, true));
+    try (KafkaProducer<byte[], byte[]> producer = producer();
+         Reader reader = new Reader(List.of(topic), (r, t) -> true)) {
+      long start = System.nanoTime();
+      for (int i = 0; i < options.samples(); i++) {
+        producer.send(new ProducerRecord<>(topic, ("raw-" + (i / options.k())).getBytes(StandardCharsets.UTF_8), value));
+      }
+      producer.flush();
+      reader.await(options.samples(), Duration.ofMinutes(5));
+      double rate = options.samples() / ((System.nanoTime() - start) / 1e9);
+      log.printf("raw produce+consume: %d records of %d bytes, %.0f records/s%n", options.samples(), value.length, rate);
+      return rate;
+    }
+  }
+
+  private Result rewards(Topics topics, double rawRate) throws IOException, InterruptedException {
+    Path state = Files.createTempDirectory("rewards-bench");
+    int groups = options.samples() / options.k();
+    int latencyGroups = options.rate() * options.latencySeconds() / options.k();
+    try (KafkaProducer<byte[], byte[]> producer = producer()) {
+      for (int g = 0; g < groups + latencyGroups; g++) {
+        send(producer, topics.problems().name(), "b" + g, topics.problems().value().serializer()
+            .serialize(topics.problems().name(), problem("b" + g)));
+      }
+      producer.flush();
+      RewardsApp.Config config = RewardsApp.Config.of(bootstrap, topics, Map.of(
+          RewardsConfig.APPLICATION_ID, "rewards-bench-" + System.currentTimeMillis(),
+          RewardsConfig.STATE_DIR, state.toString(), RewardsConfig.EXPECTED_K, options.k(),
+          RewardsConfig.JUDGE, "none"), Map.of());
+      try (RewardsApp app = RewardsApp.start(config)) {
+        awaitRunning(app);
+        String rewardsTopic = topics.rewards().name();
+        double rate;
+        try (Reader outcomes = new Reader(List.of(rewardsTopic), (r, t) -> isOutcome(topics, r))) {
+          long start = System.nanoTime();
+          for (int g = 0; g < groups; g++) {
+            sendGroup(producer, topics, "b" + g);
+          }
+          producer.flush();
+          outcomes.await(groups * options.k(), Duration.ofMinutes(5));
+          rate = groups * options.k() / ((System.nanoTime() - start) / 1e9);
+        }
+        log.printf("rewards: %d samples verified, grouped and paired, %.0f samples/s (%.2f of raw)%n",
+            groups * options.k(), rate, rate / rawRate);
+        double[] latencies = latency(producer, topics, groups, latencyGroups);
+        Arrays.sort(latencies);
+        return new Result(groups * options.k(), rawRate, rate, rate / rawRate, latencies.length,
+            options.rate(), percentile(latencies, 0.5), percentile(latencies, 0.99), latencies[latencies.length - 1]);
+      }
+    } finally {
+      deleteQuietly(state);
+    }
+  }
+
+  /** Offers samples at the configured rate and measures, per group, last sample sent → first pair readable. */
+  private double[] latency(KafkaProducer<byte[], byte[]> producer, Topics topics, int first, int count)
+      throws InterruptedException {
+    Map<String, Long> lastSent = new ConcurrentHashMap<>();
+    Map<String, Long> latency = new ConcurrentHashMap<>();
+    String pairsTopic = topics.preferences().name();
+    try (Reader pairs = new Reader(List.of(pairsTopic), (r, now) -> {
+      PreferencePair pair = topics.preferences().value().deserializer().deserialize(pairsTopic, r.value());
+      Long sent = lastSent.get(pair.getProblemId());
+      return sent != null && latency.putIfAbsent(pair.getProblemId(), now - sent) == null;
+    })) {
+      long intervalNanos = 1_000_000_000L / options.rate();
+      long next = System.nanoTime();
+      for (int g = first; g < first + count; g++) {
+        String id = "b" + g;
+        for (int i = 0; i < options.k(); i++) {
+          LockSupport.parkNanos(next - System.nanoTime());
+          next += intervalNanos;
+          send(producer, topics.samples().name(), id, topics.samples().value().serializer()
+              .serialize(topics.samples().name(), sample(id, i, i % 2 == 0)));
+        }
+        producer.flush(); // the group's last sample is on the broker: start its clock
+        lastSent.put(id, System.nanoTime());
+      }
+      pairs.await(count, Duration.ofMinutes(2));
+    }
+    return latency.values().stream().mapToDouble(n -> n / 1e6).toArray();
+  }
+
+  private void sendGroup(KafkaProducer<byte[], byte[]> producer, Topics topics, String id) {
+    for (int i = 0; i < options.k(); i++) {
+      send(producer, topics.samples().name(), id, topics.samples().value().serializer()
+          .serialize(topics.samples().name(), sample(id, i, i % 2 == 0)));
+    }
+  }
+
+  private static boolean isOutcome(Topics topics, ConsumerRecord<byte[], byte[]> r) {
+    Reward reward = topics.rewards().value().deserializer().deserialize(topics.rewards().name(), r.value());
+    return reward.getKind() == RewardKind.OUTCOME;
+  }
+
+  private static void send(KafkaProducer<byte[], byte[]> producer, String topic, String key, byte[] value) {
+    producer.send(new ProducerRecord<>(topic, key.getBytes(StandardCharsets.UTF_8), value));
+  }
+
+  private KafkaProducer<byte[], byte[]> producer() {
+    Map<String, Object> p = new HashMap<>();
+    p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    p.put(ProducerConfig.LINGER_MS_CONFIG, 5);
+    p.put(ProducerConfig.BATCH_SIZE_CONFIG, 256 * 1024);
+    return new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
+  }
+
+  /** A 2 KB sample whose reasoning carries valid annotations; even seeds answer right. */
+  static Sample sample(String problemId, int seed, boolean correct) {
+    List<String> steps = new ArrayList<>();
+    int bytes = 0;
+    for (int i = 1; bytes < SAMPLE_BYTES - 120; i++) {
+      String step = "Step " + i + " of seed " + seed + ": " + i + "*" + (seed + 2) + "=<<" + i + "*" + (seed + 2) + "="
+          + (i * (seed + 2)) + ">>" + (i * (seed + 2)) + " so we keep going with the plan carefully.";
+      steps.add(step);
+      bytes += step.length() + 1;
+    }
+    return Sample.newBuilder().setSampleId(problemId + "-" + seed).setProblemId(problemId).setPolicyVersion(1)
+        .setPrompt("Question " + problemId).setSteps(steps).setAnswer("#### " + (correct ? 42 : 40 + seed))
+        .setSumLogProb(-1).setSeed(seed).setSamplerId("bench").setTimings(new SampleTimings(0L, 0L, 0, 0))
+        .setCreatedAt(Instant.now()).build();
+  }
+
+  private static Problem problem(String id) {
+    return Problem.newBuilder().setId(id).setSource("bench").setQuestion("Question " + id).setGoldAnswer("42")
+        .setTask("arithmetic").setCreatedAt(Instant.now()).build();
+  }
+
+  private static void awaitRunning(RewardsApp app) throws InterruptedException {
+    long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
+    while (app.state() != KafkaStreams.State.RUNNING) {
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException("rewards application not RUNNING after 2 minutes: " + app.state());
+      }
+      Thread.sleep(50);
+    }
+  }
+
+  private static double percentile(double[] sorted, double q) {
+    return sorted.length == 0 ? Double.NaN : sorted[(int) Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)];
+  }
+
+  private static void deleteQuietly(Path dir) {
+    try (var paths = Files.walk(dir)) {
+      paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    } catch (IOException e) {
+      // a temp directory left behind is harmless
+    }
+  }
+
+  /**
+   * Counts the records of some topics (read_committed, from their end at creation) that a filter
+   * accepts, on its own thread; the filter gets the record and the receive time in nanos.
+   */
+  private final class Reader implements AutoCloseable {
+    private final KafkaConsumer<byte[], byte[]> consumer;
+    private final Thread thread;
+    private volatile boolean running = true;
+    private volatile long count;
+    private volatile RuntimeException failure;
+
+    Reader(List<String> topics, BiPredicate<ConsumerRecord<byte[], byte[]>, Long> accept) {
+      Map<String, Object> p = new HashMap<>();
+      p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+      p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+      p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+      p.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 10);
+      consumer = new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+      List<TopicPartition> partitions = new ArrayList<>();
+      for (String t : topics) {
+        consumer.partitionsFor(t, Duration.ofSeconds(30)).forEach(i -> partitions.add(new TopicPartition(t, i.partition())));
+      }
+      consumer.assign(partitions);
+      consumer.seekToEnd(partitions);
+      partitions.forEach(consumer::position); // resolve the end now, before anything is produced
+      thread = new Thread(() -> {
+        try {
+          while (running) {
+            for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(20))) {
+              if (accept.test(r, System.nanoTime())) {
+                count++;
+              }
+            }
+          }
+        } catch (RuntimeException e) {
+          failure = e;
+        }
+      }, "bench-reader");
+      thread.start();
+    }
+
+    void await(long n, Duration timeout) throws InterruptedException {
+      long deadline = System.nanoTime() + timeout.toNanos();
+      while (count < n) {
+        if (failure != null) {
+          throw failure;
+        }
+        if (System.nanoTime() > deadline) {
+          throw new IllegalStateException("only " + count + " of " + n + " records after " + timeout);
+        }
+        Thread.sleep(5);
+      }
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+      running = false;
+      thread.join();
+      consumer.close();
+    }
+  }
+}

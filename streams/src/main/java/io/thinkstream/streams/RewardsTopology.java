@@ -1,0 +1,166 @@
+package io.thinkstream.streams;
+
+import io.thinkstream.avro.Checkpoint;
+import io.thinkstream.avro.ExploreRequest;
+import io.thinkstream.avro.ExploreResult;
+import io.thinkstream.avro.PreferencePair;
+import io.thinkstream.avro.Problem;
+import io.thinkstream.avro.Reward;
+import io.thinkstream.avro.RewardKind;
+import io.thinkstream.avro.Sample;
+import io.thinkstream.avro.SftExample;
+import io.thinkstream.schemas.AvroSerde;
+import io.thinkstream.schemas.Topic;
+import io.thinkstream.schemas.Topics;
+import io.thinkstream.streams.RewardsConfig.Settings;
+import io.thinkstream.streams.avro.GradedSample;
+import io.thinkstream.streams.avro.PitSearch;
+import io.thinkstream.streams.avro.SampleGroup;
+import io.thinkstream.streams.internal.DedupProcessor;
+import io.thinkstream.streams.internal.GroupProcessor;
+import io.thinkstream.streams.internal.JudgePairs;
+import io.thinkstream.streams.internal.OutcomePairs;
+import io.thinkstream.streams.internal.PitSearchProcessor;
+import io.thinkstream.streams.internal.StalenessFilter;
+import io.thinkstream.streams.internal.StoreWriter;
+import io.thinkstream.streams.internal.VerifyProcessor;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.common.serialization.Serde;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.StreamsBuilder;
+import org.apache.kafka.streams.kstream.Branched;
+import org.apache.kafka.streams.kstream.Consumed;
+import org.apache.kafka.streams.kstream.KStream;
+import org.apache.kafka.streams.kstream.Named;
+import org.apache.kafka.streams.kstream.Produced;
+import org.apache.kafka.streams.kstream.Repartitioned;
+import org.apache.kafka.streams.state.Stores;
+
+/**
+ * The rewards topology: samples are deduplicated, filtered for staleness and verified against
+ * their problem's gold answer (OUTCOME rewards); graded samples are grouped per problem into SFT
+ * examples and OUTCOME pairs; incorrect samples start a first-pit search whose explore results
+ * come back as FIRST_PIT rewards and PIT pairs; a judge, when given, scores each closed group
+ * into JUDGE rewards and JUDGE pairs. Every processor, store and branch is named, so
+ * internal topic and store names stay stable across releases.
+ */
+final class RewardsTopology {
+  static final String PROBLEMS_STORE = "problems-store";
+  static final String CHECKPOINTS_STORE = "checkpoints-store";
+  static final String DEDUP_STORE = "sample-ids-store";
+  static final String STALE_STORE = "stale-samples-store";
+  static final String GROUPS_STORE = "groups-store";
+  static final String GROUP_SAMPLES_STORE = "group-samples-store";
+  static final String SFT_SEEN_STORE = "sft-seen-store";
+  static final String PIT_STORE = "pit-searches-store";
+
+  private RewardsTopology() {}
+
+  static StreamsBuilder build(StreamsBuilder builder, Topics topics, Settings settings, Optional<Judge> judge) {
+    Serde<String> strings = Serdes.String();
+    Serde<GradedSample> gradedSerde = AvroSerde.of(GradedSample.class);
+    builder.addStateStore(Stores.keyValueStoreBuilder(
+        Stores.persistentKeyValueStore(PROBLEMS_STORE), strings, topics.problems().value()));
+    builder.addStateStore(Stores.windowStoreBuilder(
+        Stores.persistentWindowStore(DEDUP_STORE, settings.dedupWindow().multipliedBy(2), settings.dedupWindow(), false),
+        strings, Serdes.Long()));
+    builder.addStateStore(Stores.keyValueStoreBuilder(
+        Stores.persistentKeyValueStore(STALE_STORE), strings, Serdes.Long()));
+    builder.addStateStore(Stores.keyValueStoreBuilder(
+        Stores.persistentKeyValueStore(GROUPS_STORE), strings, AvroSerde.of(SampleGroup.class))
+        .withCachingEnabled()); // a group's header changes per sample: the cache sends one changelog write per commit
+    builder.addStateStore(Stores.keyValueStoreBuilder(
+        Stores.persistentKeyValueStore(GROUP_SAMPLES_STORE), strings, gradedSerde).withCachingEnabled());
+    builder.addStateStore(Stores.keyValueStoreBuilder(
+        Stores.persistentKeyValueStore(SFT_SEEN_STORE), strings, strings));
+    builder.addStateStore(Stores.keyValueStoreBuilder(
+        Stores.persistentKeyValueStore(PIT_STORE), strings, AvroSerde.of(PitSearch.class)).withCachingEnabled());
+    // Checkpoints are keyed by model name, not problemId: every task needs all of them.
+    builder.addGlobalStore(Stores.keyValueStoreBuilder(
+            Stores.inMemoryKeyValueStore(CHECKPOINTS_STORE), strings, topics.checkpoints().value()).withLoggingDisabled(),
+        topics.checkpoints().name(), consumed(topics.checkpoints(), "checkpoints-source"),
+        () -> new StoreWriter<Checkpoint>(CHECKPOINTS_STORE));
+
+    builder.stream(topics.problems().name(), consumed(topics.problems(), "problems-source"))
+        .process(() -> new StoreWriter<Problem>(PROBLEMS_STORE), Named.as("problems-to-store"), PROBLEMS_STORE);
+
+    KStream<String, GradedSample> graded = builder
+        .stream(topics.samples().name(), consumed(topics.samples(), "samples-source"))
+        .processValues(() -> new DedupProcessor(DEDUP_STORE, settings.dedupWindow()), Named.as("dedup"), DEDUP_STORE)
+        .processValues(() -> new StalenessFilter(CHECKPOINTS_STORE, STALE_STORE, settings.maxPolicyLag()),
+            Named.as("staleness"), STALE_STORE)
+        .processValues(() -> new VerifyProcessor(PROBLEMS_STORE), Named.as("verify"), PROBLEMS_STORE);
+
+    graded.map((problemId, g) -> KeyValue.pair(g.getSampleId(), outcomeReward(g)), Named.as("outcome-reward"))
+        .to(topics.rewards().name(), produced(topics.rewards(), "outcome-rewards-sink"));
+
+    KStream<String, SpecificRecord> grouped = graded.process(
+        () -> new GroupProcessor(GROUPS_STORE, GROUP_SAMPLES_STORE, settings.expectedK(), settings.groupTimeout(),
+            pairBuilders(settings, judge)),
+        Named.as("group"), GROUPS_STORE, GROUP_SAMPLES_STORE, SFT_SEEN_STORE);
+
+    KStream<String, SpecificRecord> pitStarted = graded
+        .filter((problemId, g) -> !g.getCorrect(), Named.as("incorrect"))
+        .selectKey((problemId, g) -> g.getSampleId(), Named.as("by-sample-id"))
+        .repartition(Repartitioned.with(strings, gradedSerde).withName("pit-by-sample"))
+        .process(() -> new PitSearchProcessor.Start(PIT_STORE, settings.exploreK(), settings.exploreMaxSteps(),
+            settings.exploreParallel()), Named.as("pit-start"), PIT_STORE);
+    KStream<String, SpecificRecord> pitStepped = builder
+        .stream(topics.exploreResults().name(), consumed(topics.exploreResults(), "explore-results-source"))
+        .process(() -> new PitSearchProcessor.Step(PIT_STORE, settings.exploreK()), Named.as("pit-step"), PIT_STORE);
+
+    route(grouped.merge(pitStarted, Named.as("merge-pit-start")).merge(pitStepped, Named.as("merge-pit-step")),
+        topics);
+    return builder;
+  }
+
+  /** New builders for each group processor: a builder holds its task's stores, so tasks must not share one. */
+  private static List<GroupProcessor.Builder> pairBuilders(Settings settings, Optional<Judge> judge) {
+    List<GroupProcessor.Builder> builders = new ArrayList<>();
+    builders.add(new OutcomePairs(settings.sftMaxPerProblem(), SFT_SEEN_STORE));
+    judge.ifPresent(j -> builders.add(new JudgePairs(j, settings.judgeRho(), settings.thoughtMarker())));
+    return builders;
+  }
+
+  /** Sends each output record to the topic of its type. */
+  private static void route(KStream<String, SpecificRecord> out, Topics topics) {
+    out.split(Named.as("out-"))
+        .branch((k, v) -> v instanceof SftExample, Branched.withConsumer(
+            s -> s.mapValues(v -> (SftExample) v, Named.as("as-sft")).to(topics.sftExamples().name(),
+                produced(topics.sftExamples(), "sft-examples-sink")), "sft"))
+        .branch((k, v) -> v instanceof PreferencePair, Branched.withConsumer(
+            s -> s.mapValues(v -> (PreferencePair) v, Named.as("as-pair")).to(topics.preferences().name(),
+                produced(topics.preferences(), "preferences-sink")), "pairs"))
+        .branch((k, v) -> v instanceof Reward, Branched.withConsumer(
+            s -> s.mapValues(v -> (Reward) v, Named.as("as-reward")).to(topics.rewards().name(),
+                produced(topics.rewards(), "pit-rewards-sink")), "rewards"))
+        .branch((k, v) -> v instanceof ExploreRequest, Branched.withConsumer(
+            s -> s.mapValues(v -> (ExploreRequest) v, Named.as("as-request")).to(topics.exploreRequests().name(),
+                produced(topics.exploreRequests(), "explore-requests-sink")), "requests"))
+        .noDefaultBranch();
+  }
+
+  private static Reward outcomeReward(GradedSample g) {
+    return Reward.newBuilder()
+        .setSampleId(g.getSampleId())
+        .setProblemId(g.getProblemId())
+        .setKind(RewardKind.OUTCOME)
+        .setValue(g.getCorrect() ? 1.0 : 0.0)
+        .setDetails(g.getVerdict())
+        .setCreatedAt(Instant.ofEpochMilli(System.currentTimeMillis()))
+        .build();
+  }
+
+  private static <V> Consumed<String, V> consumed(Topic<String, V> topic, String name) {
+    return Consumed.with(topic.key(), topic.value()).withName(name);
+  }
+
+  private static <V> Produced<String, V> produced(Topic<String, V> topic, String name) {
+    return Produced.with(topic.key(), topic.value()).withName(name);
+  }
+}

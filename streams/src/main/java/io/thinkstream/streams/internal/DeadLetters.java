@@ -1,0 +1,73 @@
+package io.thinkstream.streams.internal;
+
+import io.thinkstream.avro.DeadLetter;
+import io.thinkstream.schemas.AvroSerde;
+import java.nio.ByteBuffer;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.streams.errors.DeserializationExceptionHandler;
+import org.apache.kafka.streams.errors.ErrorHandlerContext;
+import org.apache.kafka.streams.errors.ProcessingExceptionHandler;
+import org.apache.kafka.streams.processor.api.Record;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Sends every record that cannot be decoded or fails processing to the dead-letter topic as a
+ * {@link DeadLetter} (source topic, partition, offset, reason, raw bytes) and lets the application
+ * carry on. The dead letter is produced by Kafka Streams itself, inside the same transaction as the
+ * task's other output, so under exactly_once_v2 a poison record is reported exactly once.
+ * Configured through the streams properties with {@link #TOPIC_CONFIG}.
+ */
+public final class DeadLetters implements DeserializationExceptionHandler, ProcessingExceptionHandler {
+  /** Streams property naming the dead-letter topic. */
+  public static final String TOPIC_CONFIG = "thinkstream.dead.letters.topic";
+  private static final Logger LOG = LoggerFactory.getLogger(DeadLetters.class);
+  private static final AvroSerde<DeadLetter> SERDE = AvroSerde.of(DeadLetter.class);
+  /** Reasons are for people; a stack trace belongs in the log. */
+  private static final int MAX_REASON = 2000;
+
+  private String topic;
+
+  @Override
+  public void configure(Map<String, ?> configs) {
+    topic = Objects.requireNonNull((String) configs.get(TOPIC_CONFIG), TOPIC_CONFIG + " must be set");
+  }
+
+  @Override
+  public DeserializationExceptionHandler.Response handleError(ErrorHandlerContext context,
+      ConsumerRecord<byte[], byte[]> record, Exception exception) {
+    return DeserializationExceptionHandler.Response.resume(letter(context, record.key(), record.value(),
+        "cannot decode: " + reason(exception)));
+  }
+
+  @Override
+  public ProcessingExceptionHandler.Response handleError(ErrorHandlerContext context, Record<?, ?> record,
+      Exception exception) {
+    return ProcessingExceptionHandler.Response.resume(letter(context, context.sourceRawKey(),
+        context.sourceRawValue(), "failed in " + context.processorNodeId() + ": " + reason(exception)));
+  }
+
+  private List<ProducerRecord<byte[], byte[]>> letter(ErrorHandlerContext context, byte[] key, byte[] value,
+      String reason) {
+    LOG.warn("dead letter from {}-{}@{}: {}", context.topic(), context.partition(), context.offset(), reason);
+    DeadLetter letter = DeadLetter.newBuilder()
+        .setTopic(context.topic() == null ? "" : context.topic())
+        .setPartition(context.partition())
+        .setOffset(context.offset())
+        .setError(reason)
+        .setRaw(ByteBuffer.wrap(value == null ? new byte[0] : value))
+        .setCreatedAt(Instant.ofEpochMilli(System.currentTimeMillis()))
+        .build();
+    return List.of(new ProducerRecord<>(topic, key, SERDE.encode(letter)));
+  }
+
+  private static String reason(Exception e) {
+    String message = e.getClass().getSimpleName() + ": " + e.getMessage();
+    return message.length() > MAX_REASON ? message.substring(0, MAX_REASON) + "..." : message;
+  }
+}

@@ -1,0 +1,125 @@
+package io.thinkstream.streams.internal;
+
+import io.thinkstream.avro.PairKind;
+import io.thinkstream.avro.PreferencePair;
+import io.thinkstream.avro.SftExample;
+import io.thinkstream.streams.avro.GradedSample;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.state.KeyValueStore;
+
+/**
+ * Rejection sampling and outcome pairs (RFT/DPO) from one problem's group: each distinct correct
+ * completion (at most {@code maxPerProblem}) is the chosen side of an OUTCOME pair whose rejected
+ * side is the incorrect sample farthest from it in edit distance — the most different wrong path
+ * teaches the most — and becomes an SFT example unless the problem already has
+ * {@code maxPerProblem} of them or this very completion (tracked by hash across groups, e.g.
+ * across policy versions, in a store of its own).
+ */
+public final class OutcomePairs implements GroupProcessor.Builder {
+  private final int maxPerProblem;
+  private final String sftSeenStore;
+  private KeyValueStore<String, String> sftSeen;
+
+  public OutcomePairs(int maxPerProblem, String sftSeenStore) {
+    this.maxPerProblem = maxPerProblem;
+    this.sftSeenStore = sftSeenStore;
+  }
+
+  @Override
+  public void init(ProcessorContext<?, ?> context) {
+    sftSeen = context.getStateStore(sftSeenStore);
+  }
+
+  @Override
+  public List<KeyValue<String, SpecificRecord>> apply(List<GradedSample> group) {
+    Map<String, GradedSample> distinctCorrect = new LinkedHashMap<>();
+    List<GradedSample> incorrect = new ArrayList<>();
+    for (GradedSample s : group) {
+      if (!s.getCorrect()) {
+        incorrect.add(s);
+      } else if (distinctCorrect.size() < maxPerProblem) {
+        distinctCorrect.putIfAbsent(Completion.of(s), s);
+      }
+    }
+    EditDistance.Vocabulary vocabulary = new EditDistance.Vocabulary();
+    List<int[]> incorrectWords = incorrect.stream().map(s -> vocabulary.words(Completion.of(s))).toList();
+    List<KeyValue<String, SpecificRecord>> out = new ArrayList<>();
+    String problemId = group.isEmpty() ? null : group.get(0).getProblemId();
+    String seenBefore = problemId == null ? null : sftSeen.get(problemId);
+    List<String> seen = new ArrayList<>(seenBefore == null || seenBefore.isEmpty() ? List.of()
+        : List.of(seenBefore.split(",")));
+    int seenCount = seen.size();
+    for (Map.Entry<String, GradedSample> e : distinctCorrect.entrySet()) {
+      GradedSample chosen = e.getValue();
+      String hash = Long.toHexString(hash(e.getKey()));
+      if (seen.size() < maxPerProblem && !seen.contains(hash)) {
+        seen.add(hash);
+        out.add(KeyValue.pair(chosen.getProblemId(), SftExample.newBuilder()
+            .setProblemId(chosen.getProblemId())
+            .setSampleId(chosen.getSampleId())
+            .setPrompt(chosen.getPrompt())
+            .setCompletion(e.getKey())
+            .setStrategy(chosen.getStrategy())
+            .setPolicyVersion(chosen.getPolicyVersion())
+            .build()));
+      }
+      GradedSample rejected = farthest(vocabulary.words(e.getKey()), incorrect, incorrectWords);
+      if (rejected != null) {
+        out.add(KeyValue.pair(chosen.getProblemId(), pair(PairKind.OUTCOME, chosen.getPrompt(), e.getKey(),
+            Completion.of(rejected), 1.0, chosen, rejected)));
+      }
+    }
+    if (seen.size() > seenCount) {
+      sftSeen.put(problemId, String.join(",", seen));
+    }
+    return out;
+  }
+
+  /** A 64-bit FNV-1a hash of the completion: collisions among 8 completions are negligible. */
+  private static long hash(String text) {
+    long h = 0xcbf29ce484222325L;
+    for (int i = 0; i < text.length(); i++) {
+      h = (h ^ text.charAt(i)) * 0x100000001b3L;
+    }
+    return h;
+  }
+
+  private static GradedSample farthest(int[] chosen, List<GradedSample> incorrect, List<int[]> incorrectWords) {
+    GradedSample best = null;
+    int bestDistance = -1;
+    for (int i = 0; i < incorrect.size(); i++) {
+      int d = EditDistance.distance(chosen, incorrectWords.get(i));
+      if (d > bestDistance) {
+        best = incorrect.get(i);
+        bestDistance = d;
+      }
+    }
+    return best;
+  }
+
+  /** A pair whose id is a function of its kind and sources, so a replay produces the same ids. */
+  static PreferencePair pair(PairKind kind, String prompt, String chosen, String rejected, double margin,
+      GradedSample chosenSample, GradedSample rejectedSample) {
+    List<String> sources = chosenSample == rejectedSample ? List.of(chosenSample.getSampleId())
+        : List.of(chosenSample.getSampleId(), rejectedSample.getSampleId());
+    return PreferencePair.newBuilder()
+        .setPairId(kind.name().toLowerCase() + ":" + String.join("|", sources))
+        .setProblemId(chosenSample.getProblemId())
+        .setKind(kind)
+        .setPrompt(prompt)
+        .setChosen(chosen)
+        .setRejected(rejected)
+        .setPolicyVersion(Math.max(chosenSample.getPolicyVersion(), rejectedSample.getPolicyVersion()))
+        .setMargin(margin)
+        .setSourceSampleIds(sources)
+        .setCreatedAt(Instant.ofEpochMilli(System.currentTimeMillis()))
+        .build();
+  }
+}

@@ -1,0 +1,182 @@
+package io.thinkstream.streams.internal;
+
+import io.thinkstream.avro.ExploreRequest;
+import io.thinkstream.avro.ExploreResult;
+import io.thinkstream.avro.PairKind;
+import io.thinkstream.avro.Reward;
+import io.thinkstream.avro.RewardKind;
+import io.thinkstream.streams.avro.GradedSample;
+import io.thinkstream.streams.avro.PitSearch;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.Map;
+import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * First-pit search (Self-Explore): for an incorrect sample, prefixes question + steps 1..i are
+ * sent to the sampler as {@link ExploreRequest}s; the first i whose k completions contain no
+ * correct one is the pit. Sequential mode asks for prefix i+1 only once prefix i still reached
+ * the answer (fewer samples); parallel mode asks for every prefix at once (lower latency). The
+ * outcome is a FIRST_PIT reward and a PIT pair: prompt = question + steps before the pit,
+ * rejected = the pit step, chosen = the shortest correct completion of the previous prefix (a
+ * reference solution when the pit is step 1). One processor handles both inputs — new incorrect
+ * samples and explore results — because both are keyed by sampleId and share the search store.
+ */
+public final class PitSearchProcessor {
+  private static final Logger LOG = LoggerFactory.getLogger(PitSearchProcessor.class);
+
+  private PitSearchProcessor() {}
+
+  /** Starts a search for each incorrect sample (keyed by sampleId). */
+  public static final class Start implements Processor<String, GradedSample, String, SpecificRecord> {
+    private final String storeName;
+    private final int k;
+    private final int maxSteps;
+    private final boolean parallel;
+    private ProcessorContext<String, SpecificRecord> context;
+    private KeyValueStore<String, PitSearch> searches;
+
+    public Start(String storeName, int k, int maxSteps, boolean parallel) {
+      this.storeName = storeName;
+      this.k = k;
+      this.maxSteps = maxSteps;
+      this.parallel = parallel;
+    }
+
+    @Override
+    public void init(ProcessorContext<String, SpecificRecord> context) {
+      this.context = context;
+      this.searches = context.getStateStore(storeName);
+    }
+
+    @Override
+    public void process(Record<String, GradedSample> record) {
+      GradedSample sample = record.value();
+      if (searches.get(sample.getSampleId()) != null || sample.getSteps().isEmpty()) {
+        return;
+      }
+      int last = Math.min(sample.getSteps().size(), maxSteps);
+      int requested = parallel ? last : 1;
+      searches.put(sample.getSampleId(), new PitSearch(sample, last, requested, new HashMap<>(), new HashMap<>()));
+      for (int i = 1; i <= requested; i++) {
+        context.forward(record.withKey(sample.getSampleId()).withValue(request(sample, i, k)));
+      }
+    }
+  }
+
+  /** Advances a search with one explore result (keyed by sampleId). */
+  public static final class Step implements Processor<String, ExploreResult, String, SpecificRecord> {
+    private final String storeName;
+    private final int k;
+    private ProcessorContext<String, SpecificRecord> context;
+    private KeyValueStore<String, PitSearch> searches;
+
+    public Step(String storeName, int k) {
+      this.storeName = storeName;
+      this.k = k;
+    }
+
+    @Override
+    public void init(ProcessorContext<String, SpecificRecord> context) {
+      this.context = context;
+      this.searches = context.getStateStore(storeName);
+    }
+
+    @Override
+    public void process(Record<String, ExploreResult> record) {
+      ExploreResult result = record.value();
+      PitSearch search = searches.get(result.getSampleId());
+      if (search == null) {
+        LOG.debug("explore result for {} step {}: no open search (finished or unknown)",
+            result.getSampleId(), result.getStepIndex());
+        return;
+      }
+      GradedSample sample = search.getSample();
+      String step = String.valueOf(result.getStepIndex());
+      search.getCorrectCounts().put(step, result.getCorrectCount());
+      String shortest = null;
+      for (String completion : result.getCompletions()) {
+        if ((shortest == null || completion.length() < shortest.length())
+            && Verifier.verify(completion, sample.getGold()).correct()) {
+          shortest = completion;
+        }
+      }
+      if (shortest != null) {
+        search.getShortestCorrect().put(step, shortest);
+      }
+      advance(search, record.timestamp());
+    }
+
+    private void advance(PitSearch search, long timestamp) {
+      GradedSample sample = search.getSample();
+      Map<String, Integer> counts = search.getCorrectCounts();
+      for (int i = 1; i <= search.getLastStep(); i++) {
+        Integer correct = counts.get(String.valueOf(i));
+        if (correct == null) {
+          if (search.getRequested() < i) {
+            search.setRequested(i);
+            forward(sample.getSampleId(), request(sample, i, k), timestamp);
+          }
+          searches.put(sample.getSampleId(), search);
+          return;
+        }
+        if (correct == 0) {
+          finish(search, i, timestamp);
+          return;
+        }
+      }
+      finish(search, 0, timestamp);
+    }
+
+    /** Emits the reward (and the pair when a chosen side exists); pit 0 means every prefix still reached the answer. */
+    private void finish(PitSearch search, int pit, long timestamp) {
+      GradedSample sample = search.getSample();
+      searches.delete(sample.getSampleId());
+      Map<String, String> details = new HashMap<>();
+      details.put("explored", String.valueOf(search.getCorrectCounts().size()));
+      details.put("steps", String.valueOf(sample.getSteps().size()));
+      forward(sample.getSampleId(), Reward.newBuilder()
+          .setSampleId(sample.getSampleId())
+          .setProblemId(sample.getProblemId())
+          .setKind(RewardKind.FIRST_PIT)
+          .setValue(pit == 0 ? 1.0 : (pit - 1) / (double) search.getLastStep())
+          .setPitStep(pit == 0 ? null : pit)
+          .setDetails(details)
+          .setCreatedAt(Instant.ofEpochMilli(System.currentTimeMillis()))
+          .build(), timestamp);
+      if (pit == 0) {
+        return;
+      }
+      String chosen = pit == 1 ? sample.getGoldSolution() : search.getShortestCorrect().get(String.valueOf(pit - 1));
+      if (chosen == null) {
+        LOG.debug("pit of {} at step {}: no correct completion to pair with", sample.getSampleId(), pit);
+        return;
+      }
+      String prompt = Completion.prefix(sample, pit - 1);
+      String rejected = sample.getSteps().get(pit - 1);
+      forward(sample.getProblemId(), OutcomePairs.pair(PairKind.PIT, prompt, chosen, rejected, 1.0, sample, sample),
+          timestamp);
+    }
+
+    private void forward(String key, SpecificRecord value, long timestamp) {
+      context.forward(new Record<>(key, value, timestamp));
+    }
+  }
+
+  static ExploreRequest request(GradedSample sample, int stepIndex, int k) {
+    return ExploreRequest.newBuilder()
+        .setSampleId(sample.getSampleId())
+        .setProblemId(sample.getProblemId())
+        .setStepIndex(stepIndex)
+        .setPrefix(Completion.prefix(sample, stepIndex))
+        .setK(k)
+        .setPolicyVersion(sample.getPolicyVersion())
+        .build();
+  }
+}

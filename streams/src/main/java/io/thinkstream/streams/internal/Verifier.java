@@ -1,0 +1,49 @@
+package io.thinkstream.streams.internal;
+
+import io.thinkstream.schemas.gsm8k.Gsm8kSolution;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Outcome verification (ARCHITECTURE.md): the final answer compared with the gold answer, and
+ * every GSM8K calculator annotation {@code <<expr=value>>} of the reasoning recomputed with the
+ * safe arithmetic parser of {@code schemas} (no code is ever evaluated). Correctness is the final
+ * answer alone; annotation errors are reported beside it.
+ */
+public final class Verifier {
+  private Verifier() {}
+
+  /** The verdict on one solution. */
+  public record Verdict(boolean correct, FinalAnswer answer, int annotations, int annotationsOk,
+      List<String> errors) {
+    /** Reward details: how the answer was found and what the annotations said. */
+    public Map<String, String> details() {
+      Map<String, String> d = new LinkedHashMap<>();
+      d.put("extracted", answer.text());
+      d.put("method", answer.method().name());
+      d.put("annotations", String.valueOf(annotations));
+      d.put("annotationsOk", String.valueOf(annotationsOk));
+      if (!errors.isEmpty()) {
+        d.put("annotationErrors", String.join("; ", errors));
+      }
+      return d;
+    }
+  }
+
+  /** Verifies reasoning {@code steps} followed by {@code answer} text against {@code gold}. */
+  public static Verdict verify(List<String> steps, String answer, String gold) {
+    FinalAnswer fin = FinalAnswer.extract(String.join("\n", steps) + "\n" + answer);
+    Gsm8kSolution.Check check = Gsm8kSolution.parse(String.join("\n", steps)).check(Optional.empty());
+    List<String> annotationErrors = check.errors().stream()
+        .filter(e -> e.startsWith("step "))
+        .toList();
+    return new Verdict(fin.matches(gold), fin, check.annotations(), check.annotationsOk(), annotationErrors);
+  }
+
+  /** Verifies a whole solution text (reasoning lines and answer) against {@code gold}. */
+  public static Verdict verify(String solution, String gold) {
+    return verify(List.of(solution), "", gold);
+  }
+}

@@ -1,0 +1,44 @@
+package io.thinkstream.streams.internal;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/** The bit-parallel distance against the textbook dynamic programme, across block boundaries. */
+class EditDistanceTest {
+  private static int reference(int[] x, int[] y) {
+    int[][] d = new int[x.length + 1][y.length + 1];
+    for (int i = 0; i <= x.length; i++) {
+      d[i][0] = i;
+    }
+    for (int j = 0; j <= y.length; j++) {
+      d[0][j] = j;
+    }
+    for (int i = 1; i <= x.length; i++) {
+      for (int j = 1; j <= y.length; j++) {
+        d[i][j] = Math.min(d[i - 1][j - 1] + (x[i - 1] == y[j - 1] ? 0 : 1), Math.min(d[i - 1][j], d[i][j - 1]) + 1);
+      }
+    }
+    return d[x.length][y.length];
+  }
+
+  @Test
+  void matchesTheDynamicProgramme() {
+    Random random = new Random(5);
+    for (int trial = 0; trial < 2000; trial++) {
+      int[] x = random.ints(random.nextInt(200), 0, 1 + random.nextInt(6)).toArray();
+      int[] y = random.ints(random.nextInt(200), 0, 1 + random.nextInt(6)).toArray();
+      assertEquals(reference(x, y), EditDistance.distance(x, y), "trial " + trial);
+    }
+    int[] a = random.ints(130, 0, 3).toArray();
+    assertEquals(0, EditDistance.distance(a, a.clone()));
+  }
+
+  @Test
+  void words() {
+    assertEquals(0, EditDistance.words("a b c", "a  b c"));
+    assertEquals(1, EditDistance.words("a b c", "a x c"));
+    assertEquals(3, EditDistance.words("", "a b c"));
+  }
+}

@@ -1,0 +1,45 @@
+package io.thinkstream.streams.internal;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.thinkstream.streams.internal.FinalAnswer.Method;
+import org.junit.jupiter.api.Test;
+
+class FinalAnswerTest {
+  @Test
+  void extractsByHashesThenAnswerIsThenLastNumber() {
+    assertEquals(Method.HASHES, FinalAnswer.extract("3 apples\nThe answer is 5\n#### 7").method());
+    assertTrue(FinalAnswer.extract("3 apples\nThe answer is 5\n#### 7").matches("7"));
+    FinalAnswer answerIs = FinalAnswer.extract("He has 3. So the answer is $1,250.");
+    assertEquals(Method.ANSWER_IS, answerIs.method());
+    assertTrue(answerIs.matches("1250"));
+    FinalAnswer last = FinalAnswer.extract("2 and 3 make 5 apples");
+    assertEquals(Method.LAST_NUMBER, last.method());
+    assertTrue(last.matches("5"));
+    assertEquals(Method.NONE, FinalAnswer.extract("no numbers here").method());
+  }
+
+  @Test
+  void normalisesSeparatorsCurrencyPercentDecimalsAndFractions() {
+    assertTrue(FinalAnswer.extract("#### $1,000,000").matches("1000000"));
+    assertTrue(FinalAnswer.extract("#### 50%").matches("50"));
+    assertTrue(FinalAnswer.extract("#### 2.50").matches("2.5"));
+    assertTrue(FinalAnswer.extract("#### 3/4").matches("0.75"));
+    assertTrue(FinalAnswer.extract("#### 18 dollars.").matches("18"));
+    assertTrue(FinalAnswer.extract("The answer is: -4").matches("-4"));
+    assertTrue(FinalAnswer.extract("The answer is 1/3").matches("0.333333"));
+    assertFalse(FinalAnswer.extract("#### 19").matches("18"));
+    assertFalse(FinalAnswer.extract("#### 1/0").matches("0"));
+  }
+
+  @Test
+  void annotationsAreRecheckedWithoutDecidingCorrectness() {
+    Verifier.Verdict v = Verifier.verify(java.util.List.of("2*3=<<2*3=6>>6", "6+1=<<6+1=8>>8"), "#### 8", "8");
+    assertTrue(v.correct());
+    assertEquals(2, v.annotations());
+    assertEquals(1, v.annotationsOk());
+    assertTrue(v.details().get("annotationErrors").startsWith("step 2"), v.details().toString());
+  }
+}
