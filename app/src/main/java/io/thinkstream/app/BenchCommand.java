@@ -1,6 +1,13 @@
 package io.thinkstream.app;
 
 import io.thinkstream.model.ModelBench;
+import io.thinkstream.schemas.Topics;
+import io.thinkstream.streams.RewardsBench;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.apache.kafka.clients.admin.Admin;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -9,7 +16,7 @@ import picocli.CommandLine.Spec;
 /** Benchmarks that print their figures; each one's last line is one JSON object. */
 @Command(name = "bench", mixinStandardHelpOptions = true,
     description = "Benchmarks; each prints its figures and ends with one JSON line.",
-    subcommands = {BenchCommand.Model.class})
+    subcommands = {BenchCommand.Model.class, BenchCommand.Rewards.class})
 final class BenchCommand {
 
   @Command(name = "model", mixinStandardHelpOptions = true,
@@ -21,6 +28,30 @@ final class BenchCommand {
     public Integer call() {
       ModelBench.Result result = ModelBench.run(ModelBench.Options.defaults(), System.err);
       spec.commandLine().getOut().println(result.json());
+      return 0;
+    }
+  }
+
+  @Command(name = "rewards", mixinStandardHelpOptions = true,
+      description = {"Samples/s through verify + grouping + pairing (2 KB samples) next to the raw produce+consume",
+          "rate of the same in-process broker, and p99 sample->pair latency at 1000 samples/s."})
+  static final class Rewards implements Callable<Integer> {
+    @Spec CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+      Path dir = Files.createTempDirectory("thinkstream-bench-");
+      PrintWriter out = spec.commandLine().getOut();
+      try (EmbeddedBroker broker = EmbeddedBroker.start("localhost", 0, dir);
+           Admin admin = Admin.create(Map.of("bootstrap.servers", broker.bootstrap()))) {
+        Topics raw = Topics.withPrefix("bench-raw.");
+        Topics rewards = Topics.withPrefix("bench.");
+        TopicsCommand.create(admin, raw, 3, (short) 1, spec.commandLine().getErr());
+        TopicsCommand.create(admin, rewards, 3, (short) 1, spec.commandLine().getErr());
+        RewardsBench.run(broker.bootstrap(), raw, rewards, RewardsBench.Options.defaults(), out);
+      } finally {
+        DemoCommand.deleteTree(dir);
+      }
       return 0;
     }
   }

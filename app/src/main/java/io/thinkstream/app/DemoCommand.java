@@ -104,7 +104,7 @@ final class DemoCommand implements Callable<Integer> {
   }
 
   /** Removes the demo's own temporary broker data. */
-  private static void deleteTree(Path dir) throws java.io.IOException {
+  static void deleteTree(Path dir) throws java.io.IOException {
     try (var paths = Files.walk(dir)) {
       for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
         Files.deleteIfExists(p);

@@ -2,6 +2,7 @@ package io.thinkstream.app;
 
 import io.thinkstream.producers.SyntheticProblems;
 import io.thinkstream.schemas.Topics;
+import io.thinkstream.streams.RewardsConfig;
 import java.io.IOException;
 import java.io.Reader;
 import java.nio.charset.StandardCharsets;
@@ -77,6 +78,11 @@ public final class ThinkstreamConfig extends AbstractConfig {
       .define(SYNTHETIC_OPERATIONS, Type.LIST, List.of("add", "sub", "mul", "div"),
           ConfigDef.ValidList.in(false, "add", "sub", "mul", "div"), Importance.MEDIUM,
           "Operations synthetic stories may use.");
+
+  static {
+    // The rewards service's keys are declared beside its topology; they are settings of this one config.
+    RewardsConfig.DEF.configKeys().values().forEach(DEF::define);
+  }
 
   private ThinkstreamConfig(Map<String, ?> props) {
     super(DEF, props, false);

@@ -1,0 +1,39 @@
+package io.thinkstream.app;
+
+import io.thinkstream.streams.RewardsApp;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** Runs the rewards service (Kafka Streams, exactly_once_v2) until SIGINT/SIGTERM. */
+@Command(name = "rewards", mixinStandardHelpOptions = true,
+    description = {"Run the rewards service: verify samples, first-pit exploration, judge, pairs and SFT examples.",
+        "Settings: expected.k, group.timeout.ms, max.policy.lag, explore.*, judge.* (see 'thinkstream config')."})
+final class RewardsCommand implements Callable<Integer> {
+  @Spec CommandSpec spec;
+  @Mixin ConfigOptions config;
+
+  @Option(names = "--bootstrap", description = "Kafka bootstrap servers (default: bootstrap.servers).")
+  String bootstrap;
+
+  @Override
+  public Integer call() throws Exception {
+    ThinkstreamConfig cfg = config.load(ConfigOptions.flags(ThinkstreamConfig.BOOTSTRAP_SERVERS, bootstrap));
+    TopicsCommand.requireExists(cfg.kafkaClient(), cfg.topics().samples().name());
+    RewardsApp app = RewardsApp.start(RewardsApp.Config.of(cfg.bootstrapServers(), cfg.topics(), cfg.originals(),
+        cfg.originalsWithPrefix(ThinkstreamConfig.KAFKA_PREFIX)));
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      app.stop();
+      stopped.countDown();
+    }, "rewards-shutdown"));
+    spec.commandLine().getOut().println("rewards running on " + cfg.bootstrapServers() + " (Ctrl-C to stop)");
+    spec.commandLine().getOut().flush();
+    stopped.await();
+    return 0;
+  }
+}
