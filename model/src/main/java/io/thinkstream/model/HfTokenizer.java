@@ -45,6 +45,33 @@ public final class HfTokenizer implements Tokenizer, AutoCloseable {
     }
   }
 
+  /**
+   * The tokenizer of an HF checkpoint directory: {@code tokenizer.json}, with vocabulary size and
+   * bos/eos/pad ids from its {@code config.json} (an eos list, as Llama 3 writes, gives its first).
+   */
+  public static HfTokenizer fromCheckpoint(Path dir) {
+    try {
+      com.fasterxml.jackson.databind.JsonNode config =
+          new com.fasterxml.jackson.databind.ObjectMapper().readTree(dir.resolve("config.json").toFile());
+      int vocab = config.path("vocab_size").asInt(-1);
+      if (vocab <= 0) {
+        throw new IllegalArgumentException(dir.resolve("config.json") + " lacks vocab_size");
+      }
+      return load(dir.resolve("tokenizer.json"), vocab, id(config, "bos_token_id"), id(config, "eos_token_id"),
+          id(config, "pad_token_id"));
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read " + dir.resolve("config.json"), e);
+    }
+  }
+
+  private static int id(com.fasterxml.jackson.databind.JsonNode config, String key) {
+    com.fasterxml.jackson.databind.JsonNode v = config.path(key);
+    if (v.isArray()) {
+      v = v.path(0);
+    }
+    return v.isNumber() ? v.asInt() : -1;
+  }
+
   @Override
   public int[] encode(String text) {
     Encoding e = tokenizer.encode(text, false, false);

@@ -72,7 +72,7 @@ public final class Sft {
 
   /** The demo's warm start: 2-step problems, numbers up to 50, the demo model size. */
   public static Options defaults(Path out) {
-    return new Options(out, 1800, null, 8, "2", 50, 8, 256, 2e-3f, 50_000, 200, 1);
+    return new Options(out, 1500, null, 8, "2", 50, 8, 256, 2e-3f, 50_000, 200, 1);
   }
 
   private Sft() {}

@@ -100,17 +100,27 @@ public final class Transformer implements AutoCloseable {
 
   /** A model over given weights (HF names); the arrays move into the model's own manager. */
   public static Transformer of(ModelConfig config, Device device, Map<String, NDArray> weights) {
-    NDManager manager = NDManager.newBaseManager(device);
     Map<String, NDArray> params = new LinkedHashMap<>();
-    for (String name : shapes(config).keySet()) {
+    Map<String, Shape> shapes = shapes(config);
+    TreeSet<String> unused = new TreeSet<>(weights.keySet());
+    unused.removeAll(shapes.keySet());
+    if (!unused.isEmpty()) {
+      // e.g. Qwen2's q/k/v biases: ignoring them would silently compute another model
+      throw new IllegalArgumentException("checkpoint has tensors this architecture does not use: " + unused);
+    }
+    for (String name : shapes.keySet()) {
       NDArray w = weights.get(name);
       if (w == null) {
         throw new IllegalArgumentException("checkpoint lacks tensor '" + name + "'");
       }
-      Shape want = shapes(config).get(name);
-      if (!w.getShape().equals(want)) {
-        throw new IllegalArgumentException("tensor '" + name + "' has shape " + w.getShape() + ", config wants " + want);
+      if (!w.getShape().equals(shapes.get(name))) {
+        throw new IllegalArgumentException(
+            "tensor '" + name + "' has shape " + w.getShape() + ", config wants " + shapes.get(name));
       }
+    }
+    NDManager manager = NDManager.newBaseManager(device);
+    for (String name : shapes.keySet()) {
+      NDArray w = weights.get(name);
       // PyTorch's to() aliases when nothing changes, so copy explicitly: the caller owns w.
       NDArray moved = w.getDevice().equals(device) ? w.duplicate() : w.toDevice(device, true);
       moved.attach(manager);

@@ -160,6 +160,19 @@ class CheckpointsTest {
   }
 
   @Test
+  void tensorsTheArchitectureDoesNotUseAreRefused() {
+    ModelConfig config = ModelConfig.tiny(20);
+    try (Transformer model = Transformer.init(config, Device.cpu(), DataType.FLOAT32, 3);
+        NDManager m = model.newStepManager()) {
+      Map<String, NDArray> weights = new LinkedHashMap<>(model.parameters());
+      weights.put("model.layers.0.self_attn.q_proj.bias", m.zeros(new ai.djl.ndarray.types.Shape(32)));
+      IllegalArgumentException e =
+          assertThrows(IllegalArgumentException.class, () -> Transformer.of(config, Device.cpu(), weights));
+      assertEquals(true, e.getMessage().contains("q_proj.bias"), e.getMessage());
+    }
+  }
+
+  @Test
   void aTamperedFileIsRefused(@TempDir Path dir) throws Exception {
     try (Transformer model = Transformer.init(ModelConfig.tiny(20), Device.cpu(), DataType.FLOAT32, 3)) {
       Checkpoints.save(model, null, dir);

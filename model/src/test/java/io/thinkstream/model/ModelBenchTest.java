@@ -12,7 +12,7 @@ class ModelBenchTest {
   @Test
   void lastLineIsOneJsonObject() throws Exception {
     ByteArrayOutputStream log = new ByteArrayOutputStream();
-    ModelBench.Options o = new ModelBench.Options(ModelConfig.tiny(new SyntheticTokenizer(8).vocabSize()), 2, 4, 8, 2, 16);
+    ModelBench.Options o = new ModelBench.Options(ModelConfig.tiny(new SyntheticTokenizer(8).vocabSize()), 2, 4, 8, 2, 16, 1);
     ModelBench.Result r = ModelBench.run(o, new PrintStream(log, true, StandardCharsets.UTF_8));
     String[] lines = log.toString(StandardCharsets.UTF_8).strip().split("\n");
     var json = new com.fasterxml.jackson.databind.ObjectMapper().readTree(lines[lines.length - 1]);

@@ -76,5 +76,12 @@ class TokenizerTest {
       assertEquals(0, hf.padId(), "pad falls back to eos");
       assertTrue(hf.decode(new int[] {1, 2}, true).contains("world"));
     }
+    Files.writeString(dir.resolve("config.json"), "{\"vocab_size\": 8, \"bos_token_id\": 1, \"eos_token_id\": [3, 2]}");
+    try (HfTokenizer hf = HfTokenizer.fromCheckpoint(dir)) {
+      assertEquals(8, hf.vocabSize());
+      assertEquals(1, hf.bosId());
+      assertEquals(3, hf.eosId());
+      assertEquals(3, hf.padId());
+    }
   }
 }
