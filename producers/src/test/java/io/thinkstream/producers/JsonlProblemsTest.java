@@ -4,13 +4,14 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
+import io.thinkstream.schemas.SharedData;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.thinkstream.avro.Problem;
 import io.thinkstream.avro.Solution;
 import io.thinkstream.producers.ProblemSource.Item;
+import io.thinkstream.schemas.SharedData;
 import io.thinkstream.schemas.gsm8k.Gsm8kSolution;
 import io.thinkstream.schemas.gsm8k.Numbers;
 import java.io.ByteArrayOutputStream;
@@ -256,19 +257,7 @@ class JsonlProblemsTest {
     assertTrue(annotations > 4000, annotations + " annotations");
   }
 
-  /**
-   * {@code shared/data/gsm8k/test.jsonl} in the working directory or any parent: the repository's
-   * {@code shared/} beside a checkout ({@code ../shared}) is found from the checkout or any module in it.
-   */
   static Path gsm8kTestFile() {
-    Path relative = Path.of("shared", "data", "gsm8k", "test.jsonl");
-    Path start = Path.of("").toAbsolutePath();
-    for (Path dir = start; dir != null; dir = dir.getParent()) {
-      if (Files.isRegularFile(dir.resolve(relative))) {
-        return dir.resolve(relative);
-      }
-    }
-    return fail("GSM8K test set not found: no " + relative + " in " + start + " or any parent directory;"
-        + " put the shared data beside the checkout (../shared/data/gsm8k/test.jsonl)");
+    return SharedData.gsm8k("test.jsonl");
   }
 }

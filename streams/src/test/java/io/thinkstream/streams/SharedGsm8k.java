@@ -2,6 +2,7 @@ package io.thinkstream.streams;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.thinkstream.schemas.SharedData;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -27,14 +28,6 @@ final class SharedGsm8k {
   }
 
   static Path find(String file) {
-    for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
-      for (Path candidate : new Path[] {dir.resolve("shared/data/gsm8k").resolve(file),
-          dir.resolveSibling("shared").resolve("data/gsm8k").resolve(file)}) {
-        if (Files.isRegularFile(candidate)) {
-          return candidate;
-        }
-      }
-    }
-    throw new AssertionError("shared/data/gsm8k/" + file + " not found beside or above " + Path.of("").toAbsolutePath());
+    return SharedData.gsm8k(file);
   }
 }

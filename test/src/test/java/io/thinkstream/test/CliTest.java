@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.thinkstream.app.EmbeddedBroker;
 import io.thinkstream.avro.DeadLetter;
 import io.thinkstream.avro.Problem;
+import io.thinkstream.schemas.SharedData;
 import io.thinkstream.schemas.Topics;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
