@@ -99,4 +99,54 @@ class TrainingTest {
       assertTrue(Float.isFinite(last));
     }
   }
+
+  /**
+   * Every array the backward pass reads must outlive it. DJL's {@code mul(Number)} wraps the number
+   * in a temporary array over a direct buffer and closes it at once while autograd keeps it; a
+   * garbage collection between forward and backward then frees the buffer, whose memory the
+   * backward reads. Here a collection and fresh garbage-filled buffers sit in that gap.
+   */
+  @Test
+  void gradientsSurviveAGarbageCollectionBetweenForwardAndBackward() throws InterruptedException {
+    ModelConfig config = new ModelConfig(11, 8, 2, 2, 1, 12, 10_000, 32, 1e-5, false);
+    LmTrainer.Batch batch = batch(2, 6, config.vocabSize(), 3);
+    try (Transformer model = Transformer.init(config, Device.cpu(), DataType.FLOAT64, 5)) {
+      model.parameters().values().forEach(p -> p.muli(10));
+      model.requireGradients();
+      double[] reference = gradients(model, batch, false);
+      for (int round = 0; round < 3; round++) {
+        double[] disturbed = gradients(model, batch, true);
+        for (int i = 0; i < reference.length; i++) {
+          assertEquals(reference[i], disturbed[i], 1e-9 * (1 + Math.abs(reference[i])), "gradient entry " + i);
+        }
+      }
+    }
+  }
+
+  private static double[] gradients(Transformer model, LmTrainer.Batch batch, boolean disturb) throws InterruptedException {
+    try (NDManager step = model.newStepManager(); GradientCollector gc = step.getEngine().newGradientCollector()) {
+      NDArray loss = LmTrainer.loss(model, step, batch);
+      if (disturb) {
+        System.gc();
+        Thread.sleep(50); // the cleaner thread frees unreachable direct buffers
+        java.util.List<java.nio.ByteBuffer> garbage = new java.util.ArrayList<>();
+        for (int i = 0; i < 2000; i++) {
+          java.nio.ByteBuffer b = java.nio.ByteBuffer.allocateDirect(8).order(java.nio.ByteOrder.nativeOrder());
+          b.putDouble(0, 1e6);
+          garbage.add(b);
+        }
+      }
+      gc.backward(loss);
+    }
+    java.util.List<Double> all = new java.util.ArrayList<>();
+    for (NDArray p : model.parameters().values()) {
+      try (NDArray g = p.getGradient()) {
+        for (double x : g.toDoubleArray()) {
+          all.add(x);
+        }
+        g.subi(g);
+      }
+    }
+    return all.stream().mapToDouble(Double::doubleValue).toArray();
+  }
 }

@@ -46,11 +46,22 @@ public final class Attention {
     }
     long s = k.getShape().get(2);
     NDArray qg = q.reshape(b, nkv, g * t, hs); // (B, nkv, g*T, hs)  head h uses kv head h / g
-    NDArray att = qg.matMul(k.transpose(0, 1, 3, 2)).mul(1.0 / Math.sqrt(hs)); // (B, nkv, g*T, S)
+    NDArray att = qg.matMul(k.transpose(0, 1, 3, 2)).mul(scalar(x, 1.0 / Math.sqrt(hs))); // (B, nkv, g*T, S)
     att = att.reshape(b, nkv, g, t, s).add(mask.expandDims(1)); // (B, nkv, g, T, S)
     att = att.softmax(4).reshape(b, nkv, g * t, s); // (B, nkv, g*T, S)
     NDArray y = att.matMul(v); // (B, nkv, g*T, hs)
     y = y.reshape(b, nh, t, hs).transpose(0, 2, 1, 3).reshape(b, t, nh * hs); // (B, T, nh*hs)
     return Linear.linear(y, wo).head(); // (B, T, C)
+  }
+
+  /**
+   * A constant in x's (step) manager. Never {@code mul(Number)} on a path that is differentiated:
+   * DJL wraps the number in an array over a direct buffer and closes it at once, while autograd
+   * keeps it for the backward pass, which then reads freed memory after a garbage collection.
+   */
+  public static NDArray scalar(NDArray x, double value) {
+    return x.getDataType() == ai.djl.ndarray.types.DataType.FLOAT64
+        ? x.getManager().create(value) // ()
+        : x.getManager().create((float) value).toType(x.getDataType(), false); // ()
   }
 }
