@@ -1,22 +1,25 @@
 package io.thinkstream.app;
 
 import io.thinkstream.model.ModelBench;
+import io.thinkstream.model.multiturn.SinglePassBench;
 import io.thinkstream.schemas.Topics;
 import io.thinkstream.streams.RewardsBench;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import org.apache.kafka.clients.admin.Admin;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /** Benchmarks that print their figures; each one's last line is one JSON object. */
 @Command(name = "bench", mixinStandardHelpOptions = true,
     description = "Benchmarks; each prints its figures and ends with one JSON line.",
-    subcommands = {BenchCommand.Model.class, BenchCommand.Rewards.class})
+    subcommands = {BenchCommand.Model.class, BenchCommand.Rewards.class, BenchCommand.SinglePassCommand.class})
 final class BenchCommand {
 
   @Command(name = "model", mixinStandardHelpOptions = true,
@@ -52,6 +55,37 @@ final class BenchCommand {
       } finally {
         DemoCommand.deleteTree(dir);
       }
+      return 0;
+    }
+  }
+
+  @Command(name = "single-pass", mixinStandardHelpOptions = true,
+      description = {"Epoch wall time of single-pass vs N-pass training of the same multi-turn conversations,",
+          "with the token ratio (N-pass / single-pass tokens) and the relative loss difference."})
+  static final class SinglePassCommand implements Callable<Integer> {
+    @Spec CommandSpec spec;
+
+    @Option(names = "--turns", split = ",", defaultValue = "2,4,8", description = "Turn counts to measure (default: ${DEFAULT-VALUE}).")
+    List<Integer> turns;
+
+    @Option(names = "--conversations", defaultValue = "32", description = "Conversations per epoch (default: ${DEFAULT-VALUE}).")
+    int conversations;
+
+    @Option(names = "--batch", defaultValue = "8", description = "Conversations per micro-batch (default: ${DEFAULT-VALUE}).")
+    int batch;
+
+    @Option(names = "--reasoning-share", defaultValue = "1.0",
+        description = "Probability that a turn has reasoning (default: ${DEFAULT-VALUE}).")
+    double reasoningShare;
+
+    @Option(names = "--repeats", defaultValue = "2", description = "Alternating timed epochs per side; the best counts (default: ${DEFAULT-VALUE}).")
+    int repeats;
+
+    @Override
+    public Integer call() {
+      SinglePassBench.Options o = new SinglePassBench.Options(turns, conversations, batch, reasoningShare, repeats, null, 1);
+      SinglePassBench.Result result = SinglePassBench.run(o, System.err);
+      spec.commandLine().getOut().println(result.json());
       return 0;
     }
   }

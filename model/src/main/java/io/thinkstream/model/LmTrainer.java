@@ -6,7 +6,10 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.optimizer.Optimizer;
 import ai.djl.training.tracker.Tracker;
+import io.thinkstream.model.internal.Attention;
+import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 
 /**
  * Next-token training of a {@link Transformer}: weighted cross-entropy, backward, AdamW.
@@ -50,12 +53,25 @@ public final class LmTrainer {
 
   /** One optimizer step on {@code batch}; returns the mean loss per weighted token. */
   public float step(Batch batch) {
-    float loss;
-    try (NDManager step = model.newStepManager();
-        GradientCollector collector = step.getEngine().newGradientCollector()) {
-      NDArray l = loss(model, step, batch); // ()
-      collector.backward(l);
-      loss = l.toType(DataType.FLOAT32, false).getFloat();
+    return step(List.of(step -> loss(model, step, batch)));
+  }
+
+  /**
+   * One optimizer step on the sum of {@code parts}, each built in its own step manager and run
+   * forward and backward on its own (gradient accumulation: only one part's activations are alive
+   * at a time). Returns the summed loss.
+   */
+  public float step(List<Function<NDManager, NDArray>> parts) {
+    float loss = 0;
+    for (Function<NDManager, NDArray> part : parts) {
+      try (NDManager step = model.newStepManager();
+          GradientCollector collector = step.getEngine().newGradientCollector()) {
+        NDArray l = part.apply(step); // ()
+        collector.backward(l);
+        loss += l.toType(DataType.FLOAT32, false).getFloat();
+      }
+    }
+    try (NDManager step = model.newStepManager()) {
       for (Map.Entry<String, NDArray> p : model.parameters().entrySet()) {
         NDArray grad = p.getValue().getGradient(); // a view attached to the model's manager
         grad.attach(step); // ... so it must die with the step
@@ -67,13 +83,37 @@ public final class LmTrainer {
 
   /** Mean weighted next-token negative log-likelihood, a scalar in {@code step}. */
   public static NDArray loss(Transformer model, NDManager step, Batch batch) {
-    NDArray tokens = step.create(batch.tokens()); // (B, T)
     NDArray positions = step.create(Masks.positions(batch.segments())); // (B, T)
     NDArray mask = Masks.causal(step, batch.segments()); // (B, 1, T, T)
-    NDArray targets = step.create(batch.targets()).toType(DataType.INT64, false); // (B, T)
-    NDArray weights = step.create(batch.weights()).toType(model.dataType(), false); // (B, T)
-    NDArray logits = model.forward(tokens, positions, mask, null); // (B, T, V)
-    NDArray logp = logits.logSoftmax(2).gather(targets.expandDims(2), 2).squeeze(2); // (B, T)
-    return logp.mul(weights).sum().neg().div(weights.sum().maximum(1e-9)); // ()
+    NDArray weights = step.create(batch.weights()); // (B, T)
+    NDArray sum = nll(model, step, batch.tokens(), positions, mask, batch.targets(), batch.weights()); // ()
+    return sum.div(weights.sum().maximum(1e-9).toType(model.dataType(), false)); // ()
+  }
+
+  /**
+   * Summed weighted next-token negative log-likelihood of {@code tokens} (B, T) at {@code positions}
+   * under {@code mask} (B, 1, T, T): the core every row layout shares. A scalar in {@code step}.
+   */
+  public static NDArray nll(Transformer model, NDManager step, int[][] tokens, NDArray positions, NDArray mask,
+      int[][] targets, float[][] weights) {
+    NDArray ids = step.create(tokens); // (B, T)
+    NDArray logits = model.forward(ids, positions, mask, null); // (B, T, V)
+    return nll(model, step, logits, targets, weights); // ()
+  }
+
+  /**
+   * {@code sum} divided by a token count, the count held in the step's manager: autograd keeps the
+   * divisor for the backward pass, so it must not be a temporary (see {@code Attention.scalar}).
+   */
+  public static NDArray perToken(NDArray sum, double tokens) {
+    return sum.div(Attention.scalar(sum, Math.max(tokens, 1e-9))); // ()
+  }
+
+  /** Summed weighted negative log-likelihood of {@code targets} under {@code logits} (B, T, V). */
+  public static NDArray nll(Transformer model, NDManager step, NDArray logits, int[][] targets, float[][] weights) {
+    NDArray t = step.create(targets).toType(DataType.INT64, false); // (B, T)
+    NDArray w = step.create(weights).toType(model.dataType(), false); // (B, T)
+    NDArray logp = logits.logSoftmax(2).gather(t.expandDims(2), 2).squeeze(2); // (B, T)
+    return logp.mul(w).sum().neg(); // ()
   }
 }

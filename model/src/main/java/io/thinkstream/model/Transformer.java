@@ -22,6 +22,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.TreeSet;
+import java.util.function.BiFunction;
+import java.util.function.IntFunction;
 
 /**
  * The policy: a Llama-architecture decoder (RMSNorm, RoPE from explicit position ids, grouped-query
@@ -177,9 +179,23 @@ public final class Transformer implements AutoCloseable {
   public NDArray forward(NDArray tokens, NDArray positions, NDArray mask, KvCache cache) {
     NDArray additive = mask.getDataType() == dtype ? mask : mask.toType(dtype, false); // (B, 1, T, S)
     NDList cosSin = rotary.angles(positions, dtype); // 2 x (B, 1, T, hs/2)
+    return forward(tokens, layer -> (attn, h) -> attn.forward(h, cosSin, additive, cache, layer));
+  }
+
+  /**
+   * Logits for tokens (B, T) at positions (B, T) with block-sparse attention: the same as the dense
+   * {@link #forward} under the mask the blocks describe, without computing hidden blocks.
+   */
+  public NDArray forward(NDArray tokens, NDArray positions, AttentionBlocks blocks) {
+    NDList cosSin = rotary.angles(positions, dtype); // 2 x (B, 1, T, hs/2)
+    AttentionBlocks.Arrays arrays = blocks.toArrays(tokens.getManager(), dtype);
+    return forward(tokens, layer -> (attn, h) -> attn.forward(h, cosSin, arrays));
+  }
+
+  private NDArray forward(NDArray tokens, IntFunction<BiFunction<Attention, NDArray, NDArray>> attention) {
     NDArray x = Embedding.embedding(tokens, wte, ai.djl.ndarray.types.SparseFormat.DENSE).head(); // (B, T, C)
     for (int i = 0; i < blocks.size(); i++) {
-      x = blocks.get(i).forward(x, cosSin, additive, cache, i); // (B, T, C)
+      x = blocks.get(i).forward(x, attention.apply(i)); // (B, T, C)
     }
     x = norm.forward(x); // (B, T, C)
     return Linear.linear(x, lmHead).head(); // (B, T, V)

@@ -2,7 +2,12 @@ package io.thinkstream.model.internal;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.core.Linear;
+import io.thinkstream.model.AttentionBlocks;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * Grouped-query self-attention (Ainslie et al. 2023) with rotary positions and an explicit
@@ -31,27 +36,72 @@ public final class Attention {
   }
 
   public NDArray forward(NDArray x, NDList cosSin, NDArray mask, KvCache cache, int layer) {
-    long b = x.getShape().get(0);
-    long t = x.getShape().get(1);
-    int g = nh / nkv;
-    NDArray q = Linear.linear(x, wq).head().reshape(b, t, nh, hs).transpose(0, 2, 1, 3); // (B, nh, T, hs)
-    NDArray k = Linear.linear(x, wk).head().reshape(b, t, nkv, hs).transpose(0, 2, 1, 3); // (B, nkv, T, hs)
-    NDArray v = Linear.linear(x, wv).head().reshape(b, t, nkv, hs).transpose(0, 2, 1, 3); // (B, nkv, T, hs)
-    q = Rotary.apply(q, cosSin); // (B, nh, T, hs)
-    k = Rotary.apply(k, cosSin); // (B, nkv, T, hs)
+    NDArray[] qkv = project(x, cosSin);
+    NDArray q = qkv[0]; // (B, nh, T, hs)
+    NDArray k = qkv[1]; // (B, nkv, T, hs)
+    NDArray v = qkv[2]; // (B, nkv, T, hs)
     if (cache != null) {
       NDArray[] kv = cache.append(layer, k, v);
       k = kv[0]; // (B, nkv, S, hs)
       v = kv[1]; // (B, nkv, S, hs)
     }
+    return output(attend(q, k, v, mask)); // (B, T, C)
+  }
+
+  /**
+   * The same attention computed group by group ({@link AttentionBlocks}): each group's queries,
+   * keys and values are gathered, attended under the group's mask, and the outputs gathered back
+   * into row order.
+   */
+  public NDArray forward(NDArray x, NDList cosSin, AttentionBlocks.Arrays blocks) {
+    NDArray[] qkv = project(x, cosSin);
+    List<NDArray> outs = new ArrayList<>();
+    for (int i = 0; i < blocks.queries().size(); i++) {
+      NDArray q = take(qkv[0], blocks.queries().get(i)); // (B, nh, Lq, hs)
+      NDArray k = take(qkv[1], blocks.keys().get(i)); // (B, nkv, Lk, hs)
+      NDArray v = take(qkv[2], blocks.keys().get(i)); // (B, nkv, Lk, hs)
+      outs.add(attend(q, k, v, blocks.masks().get(i))); // (B, nh, Lq, hs)
+    }
+    NDArray all = NDArrays.concat(new NDList(outs), 2); // (B, nh, sum Lq, hs)
+    return output(take(all, blocks.slot())); // (B, T, C)
+  }
+
+  /** Queries, keys and values with rotary positions applied. */
+  private NDArray[] project(NDArray x, NDList cosSin) {
+    long b = x.getShape().get(0);
+    long t = x.getShape().get(1);
+    NDArray q = Linear.linear(x, wq).head().reshape(b, t, nh, hs).transpose(0, 2, 1, 3); // (B, nh, T, hs)
+    NDArray k = Linear.linear(x, wk).head().reshape(b, t, nkv, hs).transpose(0, 2, 1, 3); // (B, nkv, T, hs)
+    NDArray v = Linear.linear(x, wv).head().reshape(b, t, nkv, hs).transpose(0, 2, 1, 3); // (B, nkv, T, hs)
+    return new NDArray[] {Rotary.apply(q, cosSin), Rotary.apply(k, cosSin), v};
+  }
+
+  /** Softmax attention of q (B, nh, T, hs) over k, v (B, nkv, S, hs) under an additive mask (B, 1, T, S). */
+  private NDArray attend(NDArray q, NDArray k, NDArray v, NDArray mask) {
+    long b = q.getShape().get(0);
+    long t = q.getShape().get(2);
     long s = k.getShape().get(2);
+    int g = nh / nkv;
     NDArray qg = q.reshape(b, nkv, g * t, hs); // (B, nkv, g*T, hs)  head h uses kv head h / g
-    NDArray att = qg.matMul(k.transpose(0, 1, 3, 2)).mul(scalar(x, 1.0 / Math.sqrt(hs))); // (B, nkv, g*T, S)
+    NDArray att = qg.matMul(k.transpose(0, 1, 3, 2)).mul(scalar(q, 1.0 / Math.sqrt(hs))); // (B, nkv, g*T, S)
     att = att.reshape(b, nkv, g, t, s).add(mask.expandDims(1)); // (B, nkv, g, T, S)
     att = att.softmax(4).reshape(b, nkv, g * t, s); // (B, nkv, g*T, S)
-    NDArray y = att.matMul(v); // (B, nkv, g*T, hs)
-    y = y.reshape(b, nh, t, hs).transpose(0, 2, 1, 3).reshape(b, t, nh * hs); // (B, T, nh*hs)
-    return Linear.linear(y, wo).head(); // (B, T, C)
+    return att.matMul(v).reshape(b, nh, t, hs); // (B, nh, T, hs)
+  }
+
+  /** y (B, nh, T, hs) back to the residual stream. */
+  private NDArray output(NDArray y) {
+    long b = y.getShape().get(0);
+    long t = y.getShape().get(2);
+    return Linear.linear(y.transpose(0, 2, 1, 3).reshape(b, t, nh * hs), wo).head(); // (B, T, C)
+  }
+
+  /** Rows {@code index} (B, L) of x (B, n, T, hs) along T: (B, n, L, hs). */
+  private static NDArray take(NDArray x, NDArray index) {
+    Shape s = x.getShape();
+    long l = index.getShape().get(1);
+    NDArray idx = index.reshape(s.get(0), 1, l, 1).broadcast(s.get(0), s.get(1), l, s.get(3)); // (B, n, L, hs)
+    return x.gather(idx, 2); // (B, n, L, hs)
   }
 
   /**

@@ -1,7 +1,7 @@
 package io.thinkstream.model.internal;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
+import java.util.function.BiFunction;
 
 /** One pre-norm decoder layer: x + attn(norm(x)), then x + mlp(norm(x)). */
 public final class Block {
@@ -17,8 +17,9 @@ public final class Block {
     this.mlp = mlp;
   }
 
-  public NDArray forward(NDArray x, NDList cosSin, NDArray mask, KvCache cache, int layer) {
-    x = x.add(attn.forward(ln1.forward(x), cosSin, mask, cache, layer)); // (B, T, C)
+  /** {@code attend} runs this layer's attention on the normed input (dense or block-sparse). */
+  public NDArray forward(NDArray x, BiFunction<Attention, NDArray, NDArray> attend) {
+    x = x.add(attend.apply(attn, ln1.forward(x))); // (B, T, C)
     return x.add(mlp.forward(ln2.forward(x))); // (B, T, C)
   }
 }

@@ -1,0 +1,94 @@
+package io.thinkstream.model.multiturn;
+
+import io.thinkstream.model.Tokenizer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * A multi-turn conversation: each turn is a human message, the assistant's hidden reasoning (empty
+ * when the turn has none) and the assistant's answer. Later turns see earlier answers but never
+ * earlier reasoning, which is what {@link SinglePass} and {@link NPass} both train.
+ */
+public record Conversation(String id, List<Turn> turns) {
+  public record Turn(String human, String reasoning, String answer) {
+    public Turn {
+      Objects.requireNonNull(human, "human");
+      reasoning = reasoning == null ? "" : reasoning;
+      Objects.requireNonNull(answer, "answer");
+    }
+
+    public boolean hasReasoning() {
+      return !reasoning.isEmpty();
+    }
+  }
+
+  public Conversation {
+    Objects.requireNonNull(id, "id");
+    turns = List.copyOf(turns);
+    if (turns.isEmpty()) {
+      throw new IllegalArgumentException("conversation '" + id + "' has no turns");
+    }
+    for (int t = 0; t < turns.size(); t++) {
+      if (turns.get(t).answer().isBlank()) {
+        throw new IllegalArgumentException("conversation '" + id + "' turn " + (t + 1)
+            + ": empty answer (every assistant turn needs an answer to train on)");
+      }
+    }
+  }
+
+  /** One turn as token ids: H, R (empty when there is no reasoning) and A. */
+  public record TokenTurn(int[] human, int[] reasoning, int[] answer) {
+    public TokenTurn {
+      if (human.length == 0 || answer.length == 0) {
+        // the last human token predicts the turn's first trained token; the answer is what is trained
+        throw new IllegalArgumentException("a turn needs at least one human and one answer token, got "
+            + human.length + " and " + answer.length);
+      }
+    }
+
+    public boolean hasReasoning() {
+      return reasoning.length > 0;
+    }
+  }
+
+  /** A conversation as token ids, ready for {@link SinglePass#pack} or {@link NPass#batches}. */
+  public record Tokens(String id, List<TokenTurn> turns) {
+    public Tokens {
+      turns = List.copyOf(turns);
+      if (turns.isEmpty()) {
+        throw new IllegalArgumentException("conversation '" + id + "' has no turns");
+      }
+    }
+  }
+
+  /**
+   * The chat layout both trainers share: H = {@code <bos>} (first turn only) + human + newline,
+   * R = reasoning + newline (nothing when there is none), A = answer + {@code <eos>}.
+   */
+  public Tokens tokenize(Tokenizer tok) {
+    List<TokenTurn> out = new ArrayList<>(turns.size());
+    for (int t = 0; t < turns.size(); t++) {
+      Turn turn = turns.get(t);
+      int[] body = tok.encode(turn.human() + "\n");
+      int[] human = t == 0 ? prepend(tok.bosId(), body) : body;
+      int[] reasoning = turn.hasReasoning() ? tok.encode(turn.reasoning() + "\n") : new int[0];
+      int[] answer = append(tok.encode(turn.answer()), tok.eosId());
+      out.add(new TokenTurn(human, reasoning, answer));
+    }
+    return new Tokens(id, out);
+  }
+
+  private static int[] prepend(int first, int[] rest) {
+    int[] out = new int[rest.length + 1];
+    out[0] = first;
+    System.arraycopy(rest, 0, out, 1, rest.length);
+    return out;
+  }
+
+  private static int[] append(int[] body, int last) {
+    int[] out = java.util.Arrays.copyOf(body, body.length + 1);
+    out[body.length] = last;
+    return out;
+  }
+}

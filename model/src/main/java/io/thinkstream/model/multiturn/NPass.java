@@ -1,0 +1,116 @@
+package io.thinkstream.model.multiturn;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import io.thinkstream.model.LmTrainer;
+import io.thinkstream.model.Masks;
+import io.thinkstream.model.Transformer;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.function.Function;
+
+/**
+ * The reference that {@link SinglePass} must match: one causal forward pass per turn, over
+ * H_1 A_1 … H_{t-1} A_{t-1} H_t R_t A_t — earlier reasoning removed — training R_t and A_t only.
+ * Turn t of every conversation that has one goes into the same padded batch, so an epoch costs
+ * one forward and backward per turn index.
+ */
+public final class NPass {
+  private NPass() {}
+
+  /** One causal batch per turn index t: the turn-t sequences of the conversations with a turn t. */
+  public static List<LmTrainer.Batch> batches(List<Conversation.Tokens> conversations, int maxPositions, int pad) {
+    int turns = conversations.stream().mapToInt(c -> c.turns().size()).max().orElseThrow();
+    List<LmTrainer.Batch> out = new ArrayList<>(turns);
+    for (int t = 0; t < turns; t++) {
+      List<int[]> seqs = new ArrayList<>();
+      List<Integer> firstTrained = new ArrayList<>();
+      for (Conversation.Tokens c : conversations) {
+        if (t < c.turns().size()) {
+          int[] prefix = prefix(c, t);
+          Conversation.TokenTurn turn = c.turns().get(t);
+          int[] seq = concat(prefix, turn.human(), turn.reasoning(), turn.answer());
+          if (seq.length > maxPositions) {
+            throw new IllegalArgumentException("conversation '" + c.id() + "' turn " + (t + 1) + " needs position id "
+                + (seq.length - 1) + ", beyond the model's max_position_embeddings " + maxPositions);
+          }
+          seqs.add(seq);
+          firstTrained.add(prefix.length + turn.human().length - 1); // predicts the turn's first R or A token
+        }
+      }
+      out.add(batch(seqs, firstTrained, pad));
+    }
+    return out;
+  }
+
+  /**
+   * The loss as one part per turn index: each part is its turn's summed NLL divided by the trained
+   * tokens of all turns, so the parts add up to the mean loss over every trained token — the same
+   * normalisation as the single-pass loss. Feed them to {@link LmTrainer#step(List)}.
+   */
+  public static List<Function<NDManager, NDArray>> lossParts(Transformer model, List<LmTrainer.Batch> batches) {
+    double trained = 0;
+    for (LmTrainer.Batch b : batches) {
+      for (float[] row : b.weights()) {
+        for (float w : row) {
+          trained += w;
+        }
+      }
+    }
+    double total = trained;
+    List<Function<NDManager, NDArray>> parts = new ArrayList<>();
+    for (LmTrainer.Batch b : batches) {
+      parts.add(step -> LmTrainer.perToken(LmTrainer.nll(model, step, b.tokens(),
+          step.create(Masks.positions(b.segments())), Masks.causal(step, b.segments()), b.targets(), b.weights()),
+          total)); // ()
+    }
+    return parts;
+  }
+
+  /** Tokens the N-pass processes (padding aside): every turn re-reads its whole visible prefix. */
+  public static long realTokens(List<LmTrainer.Batch> batches) {
+    return batches.stream().flatMap(b -> Arrays.stream(b.segments())).flatMapToInt(Arrays::stream)
+        .filter(s -> s != 0).count();
+  }
+
+  private static int[] prefix(Conversation.Tokens c, int t) {
+    List<int[]> parts = new ArrayList<>();
+    for (int s = 0; s < t; s++) {
+      parts.add(c.turns().get(s).human());
+      parts.add(c.turns().get(s).answer());
+    }
+    return concat(parts.toArray(int[][]::new));
+  }
+
+  private static LmTrainer.Batch batch(List<int[]> seqs, List<Integer> firstTrained, int pad) {
+    int width = seqs.stream().mapToInt(s -> s.length).max().orElseThrow();
+    int b = seqs.size();
+    int[][] tokens = new int[b][width];
+    int[][] segments = new int[b][width];
+    int[][] targets = new int[b][width];
+    float[][] weights = new float[b][width];
+    for (int r = 0; r < b; r++) {
+      int[] seq = seqs.get(r);
+      Arrays.fill(tokens[r], pad);
+      System.arraycopy(seq, 0, tokens[r], 0, seq.length);
+      Arrays.fill(segments[r], 0, seq.length, 1);
+      for (int i = firstTrained.get(r); i + 1 < seq.length; i++) {
+        targets[r][i] = seq[i + 1];
+        weights[r][i] = 1f;
+      }
+    }
+    return new LmTrainer.Batch(tokens, segments, targets, weights);
+  }
+
+  private static int[] concat(int[]... parts) {
+    int n = Arrays.stream(parts).mapToInt(p -> p.length).sum();
+    int[] out = new int[n];
+    int at = 0;
+    for (int[] p : parts) {
+      System.arraycopy(p, 0, out, at, p.length);
+      at += p.length;
+    }
+    return out;
+  }
+}
