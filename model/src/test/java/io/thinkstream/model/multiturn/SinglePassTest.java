@@ -173,4 +173,23 @@ class SinglePassTest {
         rows.trainedTokens()))).loss();
     assertTrue(Math.abs(leaky - reference) / reference > 1e-3, "causal-only " + leaky + " vs N-pass " + reference);
   }
+
+  @Test
+  void trainingStepsLowerTheLossWithoutLeakingArrays() {
+    ModelConfig config = ModelConfig.tiny(VOCAB);
+    List<Conversation.Tokens> convs = conversations(new SplittableRandom(11), 4, 4, 0.7);
+    SinglePass.Rows rows = SinglePass.packed(convs, 128, config.maxPositions(), PAD);
+    try (Transformer m = Transformer.init(config, Device.cpu(), DataType.FLOAT32, 1)) {
+      LmTrainer trainer = new LmTrainer(m, new LmTrainer.Schedule(3e-3f, 2, 40), 0f);
+      List<Function<NDManager, NDArray>> loss = List.of(step -> SinglePass.loss(m, step, rows));
+      float first = trainer.step(loss); // creates AdamW's moments once
+      int arrays = m.managedArrayCount();
+      float last = first;
+      for (int i = 0; i < 20; i++) {
+        last = trainer.step(loss);
+        assertEquals(arrays, m.managedArrayCount(), "step " + i);
+      }
+      assertTrue(last < 0.8 * first, "the loss should fall on a repeated batch: " + first + " -> " + last);
+    }
+  }
 }
