@@ -14,6 +14,8 @@ import java.util.regex.Pattern;
 public record Gsm8kSolution(List<String> steps, List<Annotation> annotations, Optional<String> finalAnswer) {
   private static final Pattern ANNOTATION = Pattern.compile("<<([^<>=]*)=([^<>]*)>>");
   private static final Pattern FINAL = Pattern.compile("^\\s*####\\s*(.*?)\\s*$");
+  /** Compiled once: {@code String.split("\\R")} compiles its pattern on every call. */
+  private static final Pattern LINE_BREAK = Pattern.compile("\\R");
 
   /** One {@code <<expr=claimed>>}, on step {@code step} (0-based). */
   public record Annotation(int step, String expression, String claimed) {}
@@ -34,7 +36,7 @@ public record Gsm8kSolution(List<String> steps, List<Annotation> annotations, Op
     List<String> steps = new ArrayList<>();
     List<Annotation> annotations = new ArrayList<>();
     Optional<String> finalAnswer = Optional.empty();
-    for (String line : text.strip().split("\\R")) {
+    for (String line : LINE_BREAK.split(text.strip())) {
       Matcher fin = FINAL.matcher(line);
       if (fin.matches()) {
         finalAnswer = Optional.of(fin.group(1));
@@ -43,9 +45,12 @@ public record Gsm8kSolution(List<String> steps, List<Annotation> annotations, Op
       if (line.isBlank()) {
         continue;
       }
-      Matcher m = ANNOTATION.matcher(line);
-      while (m.find()) {
-        annotations.add(new Annotation(steps.size(), m.group(1).strip(), m.group(2).strip()));
+      int open = line.indexOf("<<"); // every annotation starts with it: most lines need no regex
+      if (open >= 0) {
+        Matcher m = ANNOTATION.matcher(line).region(open, line.length());
+        while (m.find()) {
+          annotations.add(new Annotation(steps.size(), m.group(1).strip(), m.group(2).strip()));
+        }
       }
       steps.add(line.strip());
     }
