@@ -78,8 +78,11 @@ final class RewardsTopology {
         Stores.persistentKeyValueStore(GROUP_SAMPLES_STORE), strings, gradedSerde).withCachingEnabled());
     builder.addStateStore(Stores.keyValueStoreBuilder(
         Stores.persistentKeyValueStore(SFT_SEEN_STORE), strings, strings));
+    // Not cached: a search is written once per explore result, seconds apart, so caching merges no
+    // writes; its entries (a whole sample each) would only fill the thread cache and push the open
+    // groups' samples out of it, into RocksDB and the changelog, before the group closes.
     builder.addStateStore(Stores.keyValueStoreBuilder(
-        Stores.persistentKeyValueStore(PIT_STORE), strings, AvroSerde.of(PitSearch.class)).withCachingEnabled());
+        Stores.persistentKeyValueStore(PIT_STORE), strings, AvroSerde.of(PitSearch.class)));
     // Checkpoints are keyed by model name, not problemId: every task needs all of them.
     builder.addGlobalStore(Stores.keyValueStoreBuilder(
             Stores.inMemoryKeyValueStore(CHECKPOINTS_STORE), strings, topics.checkpoints().value()).withLoggingDisabled(),

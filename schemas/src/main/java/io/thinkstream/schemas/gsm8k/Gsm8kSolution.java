@@ -34,7 +34,7 @@ public record Gsm8kSolution(List<String> steps, List<Annotation> annotations, Op
     List<String> steps = new ArrayList<>();
     List<Annotation> annotations = new ArrayList<>();
     Optional<String> finalAnswer = Optional.empty();
-    for (String line : text.strip().split("\\R")) {
+    for (String line : lines(text.strip())) {
       Matcher fin = FINAL.matcher(line);
       if (fin.matches()) {
         finalAnswer = Optional.of(fin.group(1));
@@ -43,13 +43,39 @@ public record Gsm8kSolution(List<String> steps, List<Annotation> annotations, Op
       if (line.isBlank()) {
         continue;
       }
-      Matcher m = ANNOTATION.matcher(line);
-      while (m.find()) {
-        annotations.add(new Annotation(steps.size(), m.group(1).strip(), m.group(2).strip()));
+      int open = line.indexOf("<<"); // every annotation starts with it: most lines need no regex
+      if (open >= 0) {
+        Matcher m = ANNOTATION.matcher(line).region(open, line.length());
+        while (m.find()) {
+          annotations.add(new Annotation(steps.size(), m.group(1).strip(), m.group(2).strip()));
+        }
       }
       steps.add(line.strip());
     }
     return new Gsm8kSolution(steps, annotations, finalAnswer);
+  }
+
+  /**
+   * The text split at regex {@code \R} line breaks ({@code \r\n} or one of
+   * {@code \n \u000B \f \r \u0085 \u2028 \u2029}), by hand: the verifier parses every sample and a
+   * regex split cost more than the rest of the parse. Unlike {@code split}, empty lines are kept
+   * everywhere; {@link #parse} skips blank lines anyway.
+   */
+  private static List<String> lines(String text) {
+    List<String> lines = new ArrayList<>();
+    int start = 0;
+    for (int i = 0; i < text.length(); i++) {
+      char c = text.charAt(i);
+      if (c == '\n' || c == '\u000B' || c == '\f' || c == '\r' || c == '\u0085' || c == '\u2028' || c == '\u2029') {
+        lines.add(text.substring(start, i));
+        if (c == '\r' && i + 1 < text.length() && text.charAt(i + 1) == '\n') {
+          i++;
+        }
+        start = i + 1;
+      }
+    }
+    lines.add(text.substring(start));
+    return lines;
   }
 
   /**

@@ -2,14 +2,18 @@ package io.thinkstream.schemas.gsm8k;
 
 import java.math.BigDecimal;
 import java.util.Optional;
+import java.util.regex.Pattern;
 
 /** Number text as GSM8K writes it: thousands separators, an optional sign, decimals. */
 public final class Numbers {
+  /** Compiled once: {@code String.matches} compiles its pattern on every call, and verification calls this per annotation. */
+  private static final Pattern DECIMAL = Pattern.compile("[-+]?(\\d+\\.?\\d*|\\.\\d+)");
+
   private Numbers() {}
 
   public static Optional<BigDecimal> parse(String text) {
     String t = text.strip().replace(",", "");
-    if (!t.matches("[-+]?(\\d+\\.?\\d*|\\.\\d+)")) {
+    if (!DECIMAL.matcher(t).matches()) {
       return Optional.empty();
     }
     return Optional.of(new BigDecimal(t));

@@ -51,6 +51,14 @@ class Gsm8kSolutionTest {
   }
 
   @Test
+  void everyLineBreakOfRegexBackslashRSeparatesSteps() {
+    Gsm8kSolution s = Gsm8kSolution.parse("\u0085a <<1+1=2>>\u2028b\rc\u000Bd\fe\u2029f\n\r\ng\r\n#### 2");
+    assertEquals(List.of("a <<1+1=2>>", "b", "c", "d", "e", "f", "g"), s.steps());
+    assertEquals(List.of(new Annotation(0, "1+1", "2")), s.annotations());
+    assertEquals(Optional.of("2"), s.finalAnswer());
+  }
+
+  @Test
   void aWrongAnnotationIsFlaggedWithItsStep() {
     Check check = Gsm8kSolution.parse(NATALIA.replace("<<48+24=72>>", "<<48+24=73>>")).check(Optional.of("72"));
     assertFalse(check.ok());

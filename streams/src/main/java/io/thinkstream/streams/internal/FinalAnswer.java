@@ -25,6 +25,12 @@ public record FinalAnswer(String text, Method method, Optional<BigDecimal> value
   private static final Pattern ANY_NUMBER = Pattern.compile(
       "[-+]?[$€£¥]?(?:\\d{1,3}(?:,\\d{3})+|\\d+)(?:\\.\\d+)?(?:\\s*/\\s*\\d+)?%?|[-+]?\\.\\d+%?");
   private static final Pattern NUMBER_PREFIX = Pattern.compile(NUMBER);
+  // normalise runs for every verified sample: its patterns are compiled once, not per String.replaceAll call.
+  private static final Pattern TRAILING_WORDS = Pattern.compile("(?<=\\d)[.。]?\\s*[A-Za-z][A-Za-z ]*\\.?$");
+  private static final Pattern TRAILING_STOP = Pattern.compile("\\.$");
+  private static final Pattern DECORATION = Pattern.compile("[$€£¥%\\s]");
+  private static final Pattern THOUSANDS = Pattern.compile("[-+]?\\d{1,3}(,\\d{3})+(\\.\\d+)?");
+  private static final Pattern PLAIN = Pattern.compile("[-+]?(\\d+\\.?\\d*|\\.\\d+)");
   private static final MathContext PRECISION = MathContext.DECIMAL64;
   /** Answers are equal when they agree to this many decimals (fractions like 1/3 have no exact decimal). */
   private static final int COMPARE_SCALE = 6;
@@ -64,10 +70,10 @@ public record FinalAnswer(String text, Method method, Optional<BigDecimal> value
    */
   public static Optional<BigDecimal> normalise(String text) {
     String t = text.strip();
-    t = t.replaceAll("(?<=\\d)[.。]?\\s*[A-Za-z][A-Za-z ]*\\.?$", "").strip(); // "18 dollars." -> "18"
-    t = t.replaceAll("\\.$", "");
-    t = t.replaceAll("[$€£¥%\\s]", "");
-    if (t.matches("[-+]?\\d{1,3}(,\\d{3})+(\\.\\d+)?")) {
+    t = TRAILING_WORDS.matcher(t).replaceAll("").strip(); // "18 dollars." -> "18"
+    t = TRAILING_STOP.matcher(t).replaceAll("");
+    t = DECORATION.matcher(t).replaceAll("");
+    if (THOUSANDS.matcher(t).matches()) {
       t = t.replace(",", "");
     }
     try {
@@ -84,7 +90,7 @@ public record FinalAnswer(String text, Method method, Optional<BigDecimal> value
   }
 
   private static BigDecimal plain(String t) {
-    if (!t.matches("[-+]?(\\d+\\.?\\d*|\\.\\d+)")) {
+    if (!PLAIN.matcher(t).matches()) {
       throw new NumberFormatException(t);
     }
     return new BigDecimal(t);

@@ -49,7 +49,8 @@ public final class OutcomePairs implements GroupProcessor.Builder {
       }
     }
     EditDistance.Vocabulary vocabulary = new EditDistance.Vocabulary();
-    List<int[]> incorrectWords = incorrect.stream().map(s -> vocabulary.words(Completion.of(s))).toList();
+    List<String> incorrectText = incorrect.stream().map(Completion::of).toList();
+    List<int[]> incorrectWords = incorrectText.stream().map(vocabulary::words).toList();
     List<KeyValue<String, SpecificRecord>> out = new ArrayList<>();
     String problemId = group.isEmpty() ? null : group.get(0).getProblemId();
     String seenBefore = problemId == null ? null : sftSeen.get(problemId);
@@ -70,10 +71,10 @@ public final class OutcomePairs implements GroupProcessor.Builder {
             .setPolicyVersion(chosen.getPolicyVersion())
             .build()));
       }
-      GradedSample rejected = farthest(vocabulary.words(e.getKey()), incorrect, incorrectWords);
-      if (rejected != null) {
+      int rejected = farthest(new EditDistance.Query(vocabulary.words(e.getKey())), incorrectWords);
+      if (rejected >= 0) {
         out.add(KeyValue.pair(chosen.getProblemId(), pair(PairKind.OUTCOME, chosen.getPrompt(), e.getKey(),
-            Completion.of(rejected), 1.0, chosen, rejected)));
+            incorrectText.get(rejected), 1.0, chosen, incorrect.get(rejected))));
       }
     }
     if (seen.size() > seenCount) {
@@ -91,13 +92,14 @@ public final class OutcomePairs implements GroupProcessor.Builder {
     return h;
   }
 
-  private static GradedSample farthest(int[] chosen, List<GradedSample> incorrect, List<int[]> incorrectWords) {
-    GradedSample best = null;
+  /** The index of the incorrect sample farthest from {@code chosen} (the first on ties); -1 when there is none. */
+  private static int farthest(EditDistance.Query chosen, List<int[]> incorrectWords) {
+    int best = -1;
     int bestDistance = -1;
-    for (int i = 0; i < incorrect.size(); i++) {
-      int d = EditDistance.distance(chosen, incorrectWords.get(i));
+    for (int i = 0; i < incorrectWords.size(); i++) {
+      int d = chosen.distance(incorrectWords.get(i));
       if (d > bestDistance) {
-        best = incorrect.get(i);
+        best = i;
         bestDistance = d;
       }
     }

@@ -34,8 +34,9 @@ public final class Verifier {
 
   /** Verifies reasoning {@code steps} followed by {@code answer} text against {@code gold}. */
   public static Verdict verify(List<String> steps, String answer, String gold) {
-    FinalAnswer fin = FinalAnswer.extract(String.join("\n", steps) + "\n" + answer);
-    Gsm8kSolution.Check check = Gsm8kSolution.parse(String.join("\n", steps)).check(Optional.empty());
+    String reasoning = String.join("\n", steps);
+    FinalAnswer fin = FinalAnswer.extract(reasoning + "\n" + answer);
+    Gsm8kSolution.Check check = Gsm8kSolution.parse(reasoning).check(Optional.empty());
     List<String> annotationErrors = check.errors().stream()
         .filter(e -> e.startsWith("step "))
         .toList();

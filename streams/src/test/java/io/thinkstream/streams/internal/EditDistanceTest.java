@@ -36,6 +36,25 @@ class EditDistanceTest {
   }
 
   @Test
+  void oneQueryAgainstManySequences() {
+    Random random = new Random(7);
+    int[] x = random.ints(150, 0, 5).toArray();
+    EditDistance.Query query = new EditDistance.Query(x);
+    for (int trial = 0; trial < 200; trial++) {
+      int[] y = random.ints(random.nextInt(200), 0, 8).toArray(); // ids 5..7 never occur in x
+      assertEquals(reference(x, y), query.distance(y), "trial " + trial);
+    }
+  }
+
+  @Test
+  void wordsSplitLikeRegexWhitespaceAfterStrip() {
+    EditDistance.Vocabulary v = new EditDistance.Vocabulary();
+    assertEquals(0, v.words("  \t\n ").length);
+    assertEquals(3, v.words("\u2003a\tb\r\n\u000Bc\f").length);
+    assertEquals(1, v.words("a\u00A0b").length); // no-break space is not regex \\s: one word
+  }
+
+  @Test
   void words() {
     assertEquals(0, EditDistance.words("a b c", "a  b c"));
     assertEquals(1, EditDistance.words("a b c", "a x c"));
