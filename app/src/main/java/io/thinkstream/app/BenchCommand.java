@@ -78,7 +78,7 @@ final class BenchCommand {
         description = "Probability that a turn has reasoning (default: ${DEFAULT-VALUE}).")
     double reasoningShare;
 
-    @Option(names = "--repeats", defaultValue = "2", description = "Alternating timed epochs per side; the best counts (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--repeats", defaultValue = "3", description = "Alternating timed epochs per side; the best counts (default: ${DEFAULT-VALUE}).")
     int repeats;
 
     @Override

@@ -37,30 +37,65 @@ public record AttentionBlocks(List<Group> groups, int[][] slot) {
     return groups.stream().mapToLong(g -> (long) g.queries().length * g.queryCount() * g.keyCount()).sum();
   }
 
-  /** The groups as arrays in {@code manager}, built once per forward pass and shared by every layer. */
+  /**
+   * The groups as arrays in {@code manager}, built once per forward pass and shared by every layer.
+   * All groups' query (and key) indices sit end to end in one array, so a layer gathers queries,
+   * keys and values once each and splits them; one gather and one split differentiate far more
+   * cheaply than a gather per group (each of which scatters back into a full-size gradient).
+   */
   public Arrays toArrays(NDManager manager, DataType dtype) {
-    List<NDArray> q = new ArrayList<>();
-    List<NDArray> k = new ArrayList<>();
-    List<NDArray> m = new ArrayList<>();
+    List<NDArray> masks = new ArrayList<>();
+    int[][] queries = joined(groups.stream().map(Group::queries).toList());
+    int[][] keys = joined(groups.stream().map(Group::keys).toList());
     for (Group g : groups) {
-      q.add(index(manager, g.queries())); // (B, Lq)
-      k.add(index(manager, g.keys())); // (B, Lk)
       NDArray mask = Masks.of(manager, g.visible()); // (B, 1, Lq, Lk)
-      m.add(mask.getDataType() == dtype ? mask : mask.toType(dtype, false));
+      masks.add(mask.getDataType() == dtype ? mask : mask.toType(dtype, false));
     }
-    return new Arrays(q, k, m, index(manager, slot)); // slot: (B, T)
+    int width = slot[0].length;
+    int querySlots = queries[0].length;
+    return new Arrays(index(manager, queries, width), splits(groups.stream().mapToInt(Group::queryCount).toArray()),
+        index(manager, keys, width), splits(groups.stream().mapToInt(Group::keyCount).toArray()), masks,
+        index(manager, slot, querySlots)); // queries (B, sum Lq), keys (B, sum Lk), slot (B, T)
   }
 
-  /** Per group: query and key indices (B, L) as int64, additive masks (B, 1, Lq, Lk); slot (B, T). */
-  public record Arrays(List<NDArray> queries, List<NDArray> keys, List<NDArray> masks, NDArray slot) {}
+  /**
+   * Arrays for one forward pass, indices flattened over the batch (row b's index i is b * width + i):
+   * every group's query indices end to end (B, sum Lq) with the split
+   * points between groups, the same for keys (B, sum Lk), each group's additive mask (B, 1, Lq, Lk),
+   * and the slot of every position (B, T).
+   */
+  public record Arrays(NDArray queries, long[] querySplits, NDArray keys, long[] keySplits, List<NDArray> masks,
+      NDArray slot) {}
 
-  private static NDArray index(NDManager manager, int[][] idx) {
+  private static int[][] joined(List<int[][]> parts) {
+    int b = parts.get(0).length;
+    int[][] out = new int[b][];
+    for (int r = 0; r < b; r++) {
+      int row = r;
+      out[r] = parts.stream().flatMapToInt(p -> java.util.Arrays.stream(p[row])).toArray();
+    }
+    return out;
+  }
+
+  /** Split points between consecutive lengths: {3, 4, 2} gives {3, 7}. */
+  private static long[] splits(int[] lengths) {
+    long[] out = new long[lengths.length - 1];
+    long at = 0;
+    for (int i = 0; i + 1 < lengths.length; i++) {
+      at += lengths[i];
+      out[i] = at;
+    }
+    return out;
+  }
+
+  /** {@code idx} (B, L) as int64 flat indices into a (B * rowWidth)-row table. */
+  private static NDArray index(NDManager manager, int[][] idx, int rowWidth) {
     int b = idx.length;
     int n = idx[0].length;
     long[] flat = new long[b * n];
     for (int r = 0; r < b; r++) {
       for (int i = 0; i < n; i++) {
-        flat[r * n + i] = Math.max(0, idx[r][i]); // padding gathers position 0; its mask hides it
+        flat[r * n + i] = (long) r * rowWidth + Math.max(0, idx[r][i]); // padding takes position 0; its mask hides it
       }
     }
     return manager.create(flat, new Shape(b, n)); // (B, L)

@@ -116,18 +116,21 @@ public final class SinglePass {
         int[][] keys = new int[batch()][];
         for (int b = 0; b < batch(); b++) {
           List<Integer> q = new ArrayList<>();
-          boolean[] needed = new boolean[width()];
+          java.util.Set<Integer> conversations = new java.util.HashSet<>();
           for (int i = 0; i < width(); i++) {
             if (segments[b][i] != 0 && turns[b][i] == t) {
               slot[b][i] = offset + q.size();
               q.add(i);
-              for (int k = 0; k <= i; k++) {
-                needed[k] |= visible(b, i, k);
-              }
+              conversations.add(segments[b][i]);
             }
           }
+          // Exactly the keys some query sees: every position of turn t sees itself, and turn t's
+          // first human token sees all shared positions of its conversation's earlier turns.
+          int row = b;
+          int turn = t;
           queries[b] = q.stream().mapToInt(Integer::intValue).toArray();
-          keys[b] = java.util.stream.IntStream.range(0, width()).filter(k -> needed[k]).toArray();
+          keys[b] = java.util.stream.IntStream.range(0, width()).filter(k -> conversations.contains(segments[row][k])
+              && (turns[row][k] == turn || turns[row][k] < turn && roles[row][k].shared())).toArray();
         }
         int lq = Arrays.stream(queries).mapToInt(a -> a.length).max().orElse(0);
         int lk = Arrays.stream(keys).mapToInt(a -> a.length).max().orElse(0);

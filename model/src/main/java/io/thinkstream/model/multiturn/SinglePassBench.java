@@ -38,7 +38,7 @@ public final class SinglePassBench {
     }
 
     public static Options defaults(List<Integer> turns) {
-      return new Options(turns, 32, 8, 1.0, 2, null, 1);
+      return new Options(turns, 32, 8, 1.0, 3, null, 1);
     }
   }
 
