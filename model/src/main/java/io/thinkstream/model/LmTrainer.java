@@ -24,7 +24,33 @@ public final class LmTrainer {
    * from which the causal mask and the position ids follow; {@code weights} choose the tokens whose
    * next-token loss counts, {@code targets[b][i]} being the token that should follow position i.
    */
-  public record Batch(int[][] tokens, int[][] segments, int[][] targets, float[][] weights) {}
+  public record Batch(int[][] tokens, int[][] segments, int[][] targets, float[][] weights) {
+    /** Non-padding positions: the tokens a forward pass really processes. */
+    public long realTokens() {
+      return LmTrainer.realTokens(segments);
+    }
+
+    /** Positions whose next-token loss counts. */
+    public double trainedTokens() {
+      return LmTrainer.trainedTokens(weights);
+    }
+  }
+
+  /** Positions with a non-zero segment id (0 marks padding). */
+  public static long realTokens(int[][] segments) {
+    return java.util.Arrays.stream(segments).flatMapToInt(java.util.Arrays::stream).filter(s -> s != 0).count();
+  }
+
+  /** The sum of the loss weights. */
+  public static double trainedTokens(float[][] weights) {
+    double n = 0;
+    for (float[] row : weights) {
+      for (float w : row) {
+        n += w;
+      }
+    }
+    return n;
+  }
 
   /** Learning-rate schedule: linear warm-up then cosine decay to 10%, by update count. */
   public record Schedule(float peak, int warmup, int total) implements Tracker {
@@ -85,9 +111,8 @@ public final class LmTrainer {
   public static NDArray loss(Transformer model, NDManager step, Batch batch) {
     NDArray positions = step.create(Masks.positions(batch.segments())); // (B, T)
     NDArray mask = Masks.causal(step, batch.segments()); // (B, 1, T, T)
-    NDArray weights = step.create(batch.weights()); // (B, T)
     NDArray sum = nll(model, step, batch.tokens(), positions, mask, batch.targets(), batch.weights()); // ()
-    return sum.div(weights.sum().maximum(1e-9).toType(model.dataType(), false)); // ()
+    return perToken(sum, batch.trainedTokens()); // ()
   }
 
   /**

@@ -125,7 +125,7 @@ public final class Sft {
         LmTrainer.Batch batch = Packer.pack(train, cursor, o.batchRows(), o.rowWidth(), tok.padId());
         loss = trainer.step(batch);
         smooth = Double.isNaN(smooth) ? loss : 0.95 * smooth + 0.05 * loss;
-        tokens += countReal(batch);
+        tokens += batch.realTokens();
         bar.update(step, smooth, tokens);
       }
       bar.done();
@@ -174,16 +174,6 @@ public final class Sft {
       out.add(source.problem(i));
     }
     return out;
-  }
-
-  private static long countReal(LmTrainer.Batch batch) {
-    long n = 0;
-    for (int[] row : batch.segments()) {
-      for (int s : row) {
-        n += s != 0 ? 1 : 0;
-      }
-    }
-    return n;
   }
 
   /** Which tokenizer the checkpoint needs: the built-in one, with this many strategy tags. */

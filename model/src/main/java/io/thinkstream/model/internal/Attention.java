@@ -3,6 +3,7 @@ package io.thinkstream.model.internal;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.types.SparseFormat;
 import ai.djl.nn.core.Embedding;
@@ -119,14 +120,13 @@ public final class Attention {
     return Linear.linear(y.transpose(0, 2, 1, 3).reshape(b, t, nh * hs), wo).head(); // (B, T, C)
   }
 
-
   /**
    * A constant in x's (step) manager. Never {@code mul(Number)} on a path that is differentiated:
    * DJL wraps the number in an array over a direct buffer and closes it at once, while autograd
    * keeps it for the backward pass, which then reads freed memory after a garbage collection.
    */
   public static NDArray scalar(NDArray x, double value) {
-    return x.getDataType() == ai.djl.ndarray.types.DataType.FLOAT64
+    return x.getDataType() == DataType.FLOAT64
         ? x.getManager().create(value) // ()
         : x.getManager().create((float) value).toType(x.getDataType(), false); // ()
   }

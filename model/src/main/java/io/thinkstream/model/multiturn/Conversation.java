@@ -52,12 +52,29 @@ public record Conversation(String id, List<Turn> turns) {
     }
   }
 
-  /** A conversation as token ids, ready for {@link SinglePass#pack} or {@link NPass#batches}. */
+  /** A conversation as token ids, ready for {@link SinglePass#rows}, {@link SinglePass#packed} or {@link NPass#batches}. */
   public record Tokens(String id, List<TokenTurn> turns) {
     public Tokens {
       turns = List.copyOf(turns);
       if (turns.isEmpty()) {
         throw new IllegalArgumentException("conversation '" + id + "' has no turns");
+      }
+    }
+
+    /**
+     * Fails unless every turn fits the model: turn t's largest position id is that of its N-pass
+     * sequence's last token (earlier H and A, then H, R, A), in the single-pass layout too.
+     */
+    void requirePositions(int maxPositions) {
+      int p = 0;
+      for (int t = 0; t < turns.size(); t++) {
+        TokenTurn turn = turns.get(t);
+        int last = p + turn.human().length + turn.reasoning().length + turn.answer().length - 1;
+        if (last >= maxPositions) {
+          throw new IllegalArgumentException("conversation '" + id + "' turn " + (t + 1) + " needs position id "
+              + last + ", beyond the model's max_position_embeddings " + maxPositions);
+        }
+        p += turn.human().length + turn.answer().length;
       }
     }
   }
@@ -71,24 +88,21 @@ public record Conversation(String id, List<Turn> turns) {
     for (int t = 0; t < turns.size(); t++) {
       Turn turn = turns.get(t);
       int[] body = tok.encode(turn.human() + "\n");
-      int[] human = t == 0 ? prepend(tok.bosId(), body) : body;
+      int[] human = t == 0 ? concat(new int[] {tok.bosId()}, body) : body;
       int[] reasoning = turn.hasReasoning() ? tok.encode(turn.reasoning() + "\n") : new int[0];
-      int[] answer = append(tok.encode(turn.answer()), tok.eosId());
+      int[] answer = concat(tok.encode(turn.answer()), new int[] {tok.eosId()});
       out.add(new TokenTurn(human, reasoning, answer));
     }
     return new Tokens(id, out);
   }
 
-  private static int[] prepend(int first, int[] rest) {
-    int[] out = new int[rest.length + 1];
-    out[0] = first;
-    System.arraycopy(rest, 0, out, 1, rest.length);
-    return out;
-  }
-
-  private static int[] append(int[] body, int last) {
-    int[] out = java.util.Arrays.copyOf(body, body.length + 1);
-    out[body.length] = last;
+  static int[] concat(int[]... parts) {
+    int[] out = new int[java.util.Arrays.stream(parts).mapToInt(p -> p.length).sum()];
+    int at = 0;
+    for (int[] p : parts) {
+      System.arraycopy(p, 0, out, at, p.length);
+      at += p.length;
+    }
     return out;
   }
 }

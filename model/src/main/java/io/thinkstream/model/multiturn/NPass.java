@@ -21,6 +21,7 @@ public final class NPass {
 
   /** One causal batch per turn index t: the turn-t sequences of the conversations with a turn t. */
   public static List<LmTrainer.Batch> batches(List<Conversation.Tokens> conversations, int maxPositions, int pad) {
+    conversations.forEach(c -> c.requirePositions(maxPositions));
     int turns = conversations.stream().mapToInt(c -> c.turns().size()).max().orElseThrow();
     List<LmTrainer.Batch> out = new ArrayList<>(turns);
     for (int t = 0; t < turns; t++) {
@@ -30,11 +31,7 @@ public final class NPass {
         if (t < c.turns().size()) {
           int[] prefix = prefix(c, t);
           Conversation.TokenTurn turn = c.turns().get(t);
-          int[] seq = concat(prefix, turn.human(), turn.reasoning(), turn.answer());
-          if (seq.length > maxPositions) {
-            throw new IllegalArgumentException("conversation '" + c.id() + "' turn " + (t + 1) + " needs position id "
-                + (seq.length - 1) + ", beyond the model's max_position_embeddings " + maxPositions);
-          }
+          int[] seq = Conversation.concat(prefix, turn.human(), turn.reasoning(), turn.answer());
           seqs.add(seq);
           firstTrained.add(prefix.length + turn.human().length - 1); // predicts the turn's first R or A token
         }
@@ -50,15 +47,7 @@ public final class NPass {
    * normalisation as the single-pass loss. Feed them to {@link LmTrainer#step(List)}.
    */
   public static List<Function<NDManager, NDArray>> lossParts(Transformer model, List<LmTrainer.Batch> batches) {
-    double trained = 0;
-    for (LmTrainer.Batch b : batches) {
-      for (float[] row : b.weights()) {
-        for (float w : row) {
-          trained += w;
-        }
-      }
-    }
-    double total = trained;
+    double total = batches.stream().mapToDouble(LmTrainer.Batch::trainedTokens).sum();
     List<Function<NDManager, NDArray>> parts = new ArrayList<>();
     for (LmTrainer.Batch b : batches) {
       parts.add(step -> LmTrainer.perToken(LmTrainer.nll(model, step, b.tokens(),
@@ -70,8 +59,7 @@ public final class NPass {
 
   /** Tokens the N-pass processes (padding aside): every turn re-reads its whole visible prefix. */
   public static long realTokens(List<LmTrainer.Batch> batches) {
-    return batches.stream().flatMap(b -> Arrays.stream(b.segments())).flatMapToInt(Arrays::stream)
-        .filter(s -> s != 0).count();
+    return batches.stream().mapToLong(LmTrainer.Batch::realTokens).sum();
   }
 
   private static int[] prefix(Conversation.Tokens c, int t) {
@@ -80,7 +68,7 @@ public final class NPass {
       parts.add(c.turns().get(s).human());
       parts.add(c.turns().get(s).answer());
     }
-    return concat(parts.toArray(int[][]::new));
+    return Conversation.concat(parts.toArray(int[][]::new));
   }
 
   private static LmTrainer.Batch batch(List<int[]> seqs, List<Integer> firstTrained, int pad) {
@@ -101,16 +89,5 @@ public final class NPass {
       }
     }
     return new LmTrainer.Batch(tokens, segments, targets, weights);
-  }
-
-  private static int[] concat(int[]... parts) {
-    int n = Arrays.stream(parts).mapToInt(p -> p.length).sum();
-    int[] out = new int[n];
-    int at = 0;
-    for (int[] p : parts) {
-      System.arraycopy(p, 0, out, at, p.length);
-      at += p.length;
-    }
-    return out;
   }
 }

@@ -158,18 +158,12 @@ public final class SinglePass {
 
     /** Non-padding positions: the tokens a forward pass really processes. */
     public long realTokens() {
-      return Arrays.stream(segments).flatMapToInt(Arrays::stream).filter(s -> s != 0).count();
+      return LmTrainer.realTokens(segments);
     }
 
     /** Positions whose next-token loss counts. */
     public double trainedTokens() {
-      double n = 0;
-      for (float[] row : weights) {
-        for (float w : row) {
-          n += w;
-        }
-      }
-      return n;
+      return LmTrainer.trainedTokens(weights);
     }
 
     /**
@@ -267,6 +261,7 @@ public final class SinglePass {
   }
 
   private static Laid lay(Conversation.Tokens c, int maxPositions) {
+    c.requirePositions(maxPositions);
     int n = 0;
     for (Conversation.TokenTurn t : c.turns()) {
       n += t.human().length + t.reasoning().length + (t.hasReasoning() ? 2 : 1) * t.answer().length;
@@ -279,11 +274,6 @@ public final class SinglePass {
       int[] h = t.human();
       int[] r = t.reasoning();
       int[] a = t.answer();
-      int last = p + h.length + r.length + a.length - 1; // the largest position id of this turn
-      if (last >= maxPositions) {
-        throw new IllegalArgumentException("conversation '" + c.id() + "' turn " + (ti + 1) + " needs position id "
-            + last + ", beyond the model's max_position_embeddings " + maxPositions);
-      }
       at = put(l, at, ti, Role.HUMAN, h, p);
       train(l, at - 1, r.length > 0 ? r[0] : a[0]); // the last human token predicts the turn's first token
       p += h.length;
