@@ -3,9 +3,10 @@ package io.thinkstream.model;
 import ai.djl.Device;
 import ai.djl.ndarray.types.DataType;
 import io.thinkstream.avro.Problem;
-import io.thinkstream.model.internal.Answers;
 import io.thinkstream.model.internal.Packer;
 import io.thinkstream.producers.SyntheticProblems;
+import io.thinkstream.schemas.text.FinalAnswer;
+import io.thinkstream.schemas.text.PromptFormat;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
@@ -23,8 +24,8 @@ import java.util.Set;
  * synthetic problems' gold (story-order) solutions, reports a held-out greedy accuracy and writes
  * an HF-format checkpoint. {@code thinkstream sft} is a thin CLI over {@link #run}.
  *
- * <p>An example is {@code <bos>question\n} (no loss) followed by {@code solution<eos>} (loss);
- * {@link #prompt} is the same layout for sampling. Examples are packed into rows with a segment
+ * <p>An example is the {@link #prompt} ({@code <bos>question\n<thinkI>}, no loss) followed by
+ * {@code solution<eos>} (loss), in {@link PromptFormat}'s layout; sampling uses the same prompt. Examples are packed into rows with a segment
  * mask; held-out problems come from another seed and never appear in training.
  */
 public final class Sft {
@@ -77,13 +78,24 @@ public final class Sft {
 
   private Sft() {}
 
-  /** The prompt layout the policy was trained on: {@code <bos>question\n}. */
-  public static int[] prompt(Tokenizer tok, String question) {
-    int[] body = tok.encode(question + "\n");
-    int[] p = new int[body.length + 1];
-    p[0] = tok.bosId();
-    System.arraycopy(body, 0, p, 1, body.length);
-    return p;
+  /**
+   * The prompt the policy is trained on and sampled from: {@code <bos>} and
+   * {@link PromptFormat#prompt}(question, tag); {@code tag} may be null (untagged).
+   */
+  public static int[] prompt(Tokenizer tok, String question, String tag) {
+    if (tag != null && tok.tokenId(tag) < 0) {
+      throw new IllegalArgumentException("strategy tag " + tag + " is not a token of the tokenizer");
+    }
+    return tok.encodeAfterBos(PromptFormat.prompt(question, tag));
+  }
+
+  /**
+   * The strategy tag SFT gives problem {@code index}: tags take turns, and tag i is trained on the
+   * problem's solution style {@code (i - 1) mod styles}, so each tag starts out meaning one way of
+   * combining the quantities (the SSFT loss later lets the tags find their own meanings).
+   */
+  static String tagFor(long index, int strategies) {
+    return strategies == 0 ? null : PromptFormat.tag((int) (index % strategies) + 1);
   }
 
   public static Result run(Options o, PrintStream progress) {
@@ -99,10 +111,14 @@ public final class Sft {
     Set<String> heldOutQuestions = new HashSet<>();
     heldOut.forEach(p -> heldOutQuestions.add(p.getQuestion()));
     List<Packer.Example> train = new ArrayList<>();
-    for (Problem p : problems(settings, o.seed(), o.trainProblems())) {
+    List<Problem> trainProblems = problems(settings, o.seed(), o.trainProblems());
+    for (int i = 0; i < trainProblems.size(); i++) {
+      Problem p = trainProblems.get(i);
       if (!heldOutQuestions.contains(p.getQuestion())) {
-        int[] prompt = prompt(tok, p.getQuestion());
-        int[] answer = tok.encode(p.getSolutions().get(0).getText());
+        String tag = tagFor(i, o.strategies());
+        int style = tag == null ? 0 : (PromptFormat.tagIndex(tag).getAsInt() - 1) % p.getSolutions().size();
+        int[] prompt = prompt(tok, p.getQuestion(), tag);
+        int[] answer = tok.encode(p.getSolutions().get(style).getText());
         int[] tokens = new int[prompt.length + answer.length + 1];
         System.arraycopy(prompt, 0, tokens, 0, prompt.length);
         System.arraycopy(answer, 0, tokens, prompt.length, answer.length);
@@ -142,7 +158,7 @@ public final class Sft {
     }
   }
 
-  /** Greedy pass@1 on {@code problems}: the final "#### n" of the generated solution against gold. */
+  /** Greedy pass@1 under tag {@code <think1>} on {@code problems}: the one final-answer extractor against gold. */
   public static double accuracy(Transformer model, Tokenizer tok, List<Problem> problems, PrintStream progress) {
     Generator gen = new Generator(model, tok);
     int correct = 0;
@@ -152,14 +168,14 @@ public final class Sft {
       List<Generator.Request> requests = new ArrayList<>();
       int longest = 0;
       for (Problem p : chunk) {
-        int[] prompt = prompt(tok, p.getQuestion());
+        int[] prompt = prompt(tok, p.getQuestion(), tok.tokenId(PromptFormat.tag(1)) < 0 ? null : PromptFormat.tag(1));
         longest = Math.max(longest, prompt.length);
         requests.add(new Generator.Request(prompt, 0));
       }
       int room = Math.min(192, model.config().maxPositions() - longest);
       List<Generation> out = gen.generate(requests, SamplingParams.greedy(room, tok.eosId()));
       for (int k = 0; k < chunk.size(); k++) {
-        if (Answers.correct(out.get(k).text(), chunk.get(k).getGoldAnswer())) {
+        if (FinalAnswer.extract(out.get(k).text()).matches(chunk.get(k).getGoldAnswer())) {
           correct++;
         }
       }

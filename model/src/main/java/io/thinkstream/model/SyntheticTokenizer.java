@@ -1,6 +1,7 @@
 package io.thinkstream.model;
 
 import io.thinkstream.producers.SyntheticProblems;
+import io.thinkstream.schemas.text.PromptFormat;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
@@ -45,7 +46,7 @@ public final class SyntheticTokenizer implements Tokenizer {
       specials.add(add(s));
     }
     for (int i = 1; i <= strategies; i++) {
-      specials.add(add(strategyTag(i)));
+      specials.add(add(PromptFormat.tag(i)));
     }
     add("\n");
     for (char c = 32; c < 127; c++) {
@@ -61,11 +62,6 @@ public final class SyntheticTokenizer implements Tokenizer {
       add(w);
       add(" " + w);
     }
-  }
-
-  /** The tag that selects strategy {@code i} (1-based). */
-  public static String strategyTag(int i) {
-    return "<think" + i + ">";
   }
 
   public int strategies() {

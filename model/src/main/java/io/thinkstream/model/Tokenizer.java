@@ -20,4 +20,19 @@ public interface Tokenizer {
 
   /** The id of one token spelled exactly {@code token} (e.g. {@code "<think2>"}), or -1. */
   int tokenId(String token);
+
+  /**
+   * How every sequence starts: {@code <bos>} when the tokenizer has one (a negative id means it has
+   * none, and then nothing is prepended), followed by {@code text}, e.g. a {@code PromptFormat} prompt.
+   */
+  default int[] encodeAfterBos(String text) {
+    int[] body = encode(text);
+    if (bosId() < 0) {
+      return body;
+    }
+    int[] out = new int[body.length + 1];
+    out[0] = bosId();
+    System.arraycopy(body, 0, out, 1, body.length);
+    return out;
+  }
 }

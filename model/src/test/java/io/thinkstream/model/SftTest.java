@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.Device;
-import io.thinkstream.model.internal.Answers;
 import io.thinkstream.model.internal.Packer;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -50,13 +49,5 @@ class SftTest {
         List.of(w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7], w[8], w[9]));
     assertEquals(7, b.targets()[0][2]);
     assertEquals(4, cursor[0]);
-  }
-
-  @Test
-  void answersAreReadFromTheFinalLine() {
-    assertTrue(Answers.correct("She has 3+4=<<3+4=7>>7 apples.\n#### 7", "7"));
-    assertTrue(Answers.correct("#### 1,200", "1200"));
-    assertTrue(!Answers.correct("She has 7 apples.", "7"));
-    assertTrue(!Answers.correct("#### 8", "7"));
   }
 }

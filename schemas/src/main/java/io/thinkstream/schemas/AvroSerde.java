@@ -49,9 +49,12 @@ public final class AvroSerde<T extends SpecificRecord> implements Serde<T> {
     this.encoder = new BinaryMessageEncoder<>(model, schema);
   }
 
-  /** A serde for a generated class, reading and writing its current schema. */
+  /**
+   * A serde for a generated class: writes its current schema, and reads that and every released
+   * version of it in {@link SchemaHistory}.
+   */
   public static <T extends SpecificRecord> AvroSerde<T> of(Class<T> type) {
-    return of(type, null);
+    return of(type, SchemaHistory.store());
   }
 
   /** A serde that can also read records written with the schemas that {@code olderSchemas} resolves. */

@@ -18,11 +18,13 @@ import io.thinkstream.avro.Feedback;
 import io.thinkstream.avro.OffsetRange;
 import io.thinkstream.avro.PairKind;
 import io.thinkstream.avro.PreferencePair;
+import io.thinkstream.avro.FollowUp;
 import io.thinkstream.avro.Problem;
 import io.thinkstream.avro.Reward;
 import io.thinkstream.avro.RewardKind;
 import io.thinkstream.avro.Sample;
 import io.thinkstream.avro.SampleTimings;
+import io.thinkstream.avro.SampledTurn;
 import io.thinkstream.avro.SftExample;
 import io.thinkstream.avro.Solution;
 import java.io.ByteArrayOutputStream;
@@ -65,10 +67,14 @@ class AvroSerdeTest {
         new Case("Problem",
             Problem.newBuilder().setId("p1").setSource("synthetic").setQuestion("2+3?").setGoldAnswer("5")
                 .setSolutions(List.of(new Solution("sequential", "2+3=<<2+3=5>>5\n#### 5")))
-                .setTask("arithmetic").setMetadata(Map.of("seed", "7")).setCreatedAt(T).build(),
+                .setTask("arithmetic").setMetadata(Map.of("seed", "7")).setCreatedAt(T)
+                .setFollowUps(List.of(new FollowUp("Now add 2 to that.", "7"), new FollowUp("And double it.", null)))
+                .build(),
             Problem.newBuilder().setId("p2").setSource("http").setQuestion("why?").setTask("production")
                 .setCreatedAt(T).build()),
-        new Case("Sample", sample().setStrategy("<think2>").build(), sample().build()),
+        new Case("Sample", sample().setStrategy("<think2>")
+            .setFollowUps(List.of(new SampledTurn("Now add 2 to that.", List.of("5+2=<<5+2=7>>7"), "The answer is 7.",
+                -0.5, 12, 8))).build(), sample().build()),
         new Case("ExploreRequest",
             ExploreRequest.newBuilder().setSampleId("s1").setProblemId("p1").setStepIndex(2)
                 .setPrefix("q\nstep 1\nstep 2").setK(4).setPolicyVersion(3).build(),

@@ -1,6 +1,6 @@
 package io.thinkstream.streams;
 
-import io.thinkstream.streams.internal.FinalAnswer;
+import io.thinkstream.schemas.text.FinalAnswer;
 import java.util.Optional;
 
 /**

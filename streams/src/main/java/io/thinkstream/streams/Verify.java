@@ -3,7 +3,7 @@ package io.thinkstream.streams;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.thinkstream.schemas.gsm8k.Gsm8kSolution;
-import io.thinkstream.streams.internal.FinalAnswer;
+import io.thinkstream.schemas.text.FinalAnswer;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.PrintWriter;

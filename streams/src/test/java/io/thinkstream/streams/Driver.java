@@ -5,6 +5,7 @@ import io.thinkstream.avro.Sample;
 import io.thinkstream.avro.SampleTimings;
 import io.thinkstream.schemas.Topic;
 import io.thinkstream.schemas.Topics;
+import io.thinkstream.schemas.text.PromptFormat;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -56,7 +57,7 @@ final class Driver implements AutoCloseable {
 
   static Sample sample(String problemId, String sampleId, long version, List<String> steps, String answer) {
     return Sample.newBuilder().setSampleId(sampleId).setProblemId(problemId).setPolicyVersion(version)
-        .setPrompt("Q " + problemId).setSteps(steps).setAnswer(answer).setSumLogProb(-1.0).setSeed(1)
+        .setPrompt(PromptFormat.prompt("Q " + problemId, "<think1>")).setSteps(steps).setAnswer(answer).setSumLogProb(-1.0).setSeed(1)
         .setSamplerId("test").setTimings(new SampleTimings(0L, 0L, 0, 0)).setCreatedAt(T0).build();
   }
 

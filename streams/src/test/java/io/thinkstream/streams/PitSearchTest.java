@@ -31,8 +31,9 @@ class PitSearchTest {
     return new Driver(RewardsConfig.of(Map.of(RewardsConfig.EXPLORE_MODE, mode, RewardsConfig.EXPECTED_K, 1)), state);
   }
 
-  private static ExploreResult result(int step, int correct, String... completions) {
-    return new ExploreResult("s", step, List.of(completions), correct);
+  /** What a sampler answers: completions only, since it holds no gold answers (correctCount -1). */
+  private static ExploreResult result(int step, String... completions) {
+    return new ExploreResult("s", step, List.of(completions), -1);
   }
 
   @Test
@@ -43,14 +44,14 @@ class PitSearchTest {
       TestOutputTopic<String, ExploreRequest> requests = d.output(TOPICS.exploreRequests());
       ExploreRequest first = requests.readValue();
       assertEquals(1, first.getStepIndex());
-      assertEquals("Q p\n" + STEPS.get(0), first.getPrefix());
+      assertEquals("Q p\n<think1>" + STEPS.get(0) + "\n", first.getPrefix());
       assertEquals(4, first.getK());
       assertEquals(0, requests.getQueueSize(), "sequential: one prefix at a time");
 
       TestInputTopic<String, ExploreResult> results = d.input(TOPICS.exploreResults());
-      results.pipeInput("s", result(1, 2, "8*2=16 halves\n16-1=15\n#### 15", "#### 15", "#### 14", "wrong #### 3"));
+      results.pipeInput("s", result(1, "8*2=16 halves\n16-1=15\n#### 15", "#### 15", "#### 14", "wrong #### 3"));
       assertEquals(2, requests.readValue().getStepIndex());
-      results.pipeInput("s", result(2, 0, "#### 17", "#### 16", "#### 16", "#### 18"));
+      results.pipeInput("s", result(2, "#### 17", "#### 16", "#### 16", "#### 18"));
       assertEquals(0, requests.getQueueSize(), "the pit ends the search");
 
       List<Reward> pit = d.output(TOPICS.rewards()).readValuesToList().stream()
@@ -60,7 +61,7 @@ class PitSearchTest {
       assertEquals(0.25, pit.get(0).getValue(), 1e-9);
       PreferencePair pair = d.output(TOPICS.preferences()).readValuesToList().stream()
           .filter(p -> p.getKind() == PairKind.PIT).findFirst().orElseThrow();
-      assertEquals("Q p\n" + STEPS.get(0), pair.getPrompt());
+      assertEquals("Q p\n<think1>" + STEPS.get(0) + "\n", pair.getPrompt());
       assertEquals(STEPS.get(1), pair.getRejected());
       assertEquals("#### 15", pair.getChosen(), "the shortest correct completion of the previous prefix");
     }
@@ -74,12 +75,12 @@ class PitSearchTest {
       assertEquals(List.of(1, 2, 3, 4), d.output(TOPICS.exploreRequests()).readValuesToList().stream()
           .map(ExploreRequest::getStepIndex).toList());
       TestInputTopic<String, ExploreResult> results = d.input(TOPICS.exploreResults());
-      results.pipeInput("s", result(3, 0));
-      results.pipeInput("s", result(2, 1, "#### 15"));
+      results.pipeInput("s", result(3));
+      results.pipeInput("s", result(2, "#### 15"));
       TestOutputTopic<String, Reward> rewards = d.output(TOPICS.rewards());
       assertEquals(0, rewards.readValuesToList().stream().filter(r -> r.getKind() == RewardKind.FIRST_PIT).count(),
           "step 1 unknown yet");
-      results.pipeInput("s", result(1, 3, "#### 15"));
+      results.pipeInput("s", result(1, "#### 15"));
       Reward pit = rewards.readValue();
       assertEquals(3, pit.getPitStep());
     }
@@ -90,7 +91,7 @@ class PitSearchTest {
     try (Driver d = driver("sequential", state)) {
       d.input(TOPICS.problems()).pipeInput("p", problem("p", "15"));
       d.input(TOPICS.samples()).pipeInput("p", sample("p", "s", 1, STEPS, "#### 16"));
-      d.input(TOPICS.exploreResults()).pipeInput("s", result(1, 0));
+      d.input(TOPICS.exploreResults()).pipeInput("s", result(1));
       Reward pit = d.output(TOPICS.rewards()).readValuesToList().stream()
           .filter(r -> r.getKind() == RewardKind.FIRST_PIT).findFirst().orElseThrow();
       assertEquals(1, pit.getPitStep());
@@ -100,7 +101,7 @@ class PitSearchTest {
 
       d.input(TOPICS.samples()).pipeInput("p", sample("p", "t", 1, List.of("one step"), "#### 3"));
       d.output(TOPICS.exploreRequests()).readValuesToList();
-      d.input(TOPICS.exploreResults()).pipeInput("t", new ExploreResult("t", 1, List.of("#### 15"), 1));
+      d.input(TOPICS.exploreResults()).pipeInput("t", new ExploreResult("t", 1, List.of("#### 15"), -1));
       Reward none = d.output(TOPICS.rewards()).readValuesToList().stream()
           .filter(r -> r.getKind() == RewardKind.FIRST_PIT).findFirst().orElseThrow();
       assertNull(none.getPitStep());

@@ -150,7 +150,7 @@ class RewardsTopologyTest {
       List<PreferencePair> pairs = d.output(TOPICS.preferences()).readValuesToList();
       assertEquals(1, pairs.size());
       assertEquals(List.of("good", "far"), pairs.get(0).getSourceSampleIds());
-      assertEquals("Q p", pairs.get(0).getPrompt());
+      assertEquals("Q p\n<think1>", pairs.get(0).getPrompt());
     }
   }
 

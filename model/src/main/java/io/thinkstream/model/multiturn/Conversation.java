@@ -1,6 +1,7 @@
 package io.thinkstream.model.multiturn;
 
 import io.thinkstream.model.Tokenizer;
+import io.thinkstream.schemas.text.PromptFormat;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -80,15 +81,15 @@ public record Conversation(String id, List<Turn> turns) {
   }
 
   /**
-   * The chat layout both trainers share: H = {@code <bos>} (first turn only) + human + newline,
+   * The chat layout both trainers share ({@link PromptFormat}'s multi-turn layout): H = {@code <bos>}
+   * (first turn only) + {@link PromptFormat#human}(human),
    * R = reasoning + newline (nothing when there is none), A = answer + {@code <eos>}.
    */
   public Tokens tokenize(Tokenizer tok) {
     List<TokenTurn> out = new ArrayList<>(turns.size());
     for (int t = 0; t < turns.size(); t++) {
       Turn turn = turns.get(t);
-      int[] body = tok.encode(turn.human() + "\n");
-      int[] human = t == 0 ? concat(new int[] {tok.bosId()}, body) : body;
+      int[] human = t == 0 ? tok.encodeAfterBos(PromptFormat.human(turn.human())) : tok.encode(PromptFormat.human(turn.human()));
       int[] reasoning = turn.hasReasoning() ? tok.encode(turn.reasoning() + "\n") : new int[0];
       int[] answer = concat(tok.encode(turn.answer()), new int[] {tok.eosId()});
       out.add(new TokenTurn(human, reasoning, answer));

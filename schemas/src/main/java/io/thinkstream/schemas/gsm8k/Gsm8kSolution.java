@@ -1,5 +1,6 @@
 package io.thinkstream.schemas.gsm8k;
 
+import io.thinkstream.schemas.text.FinalAnswer;
 import java.math.BigDecimal;
 import java.util.ArrayList;
 import java.util.List;
@@ -10,6 +11,7 @@ import java.util.regex.Pattern;
 /**
  * A solution in GSM8K's format: reasoning steps one per line, calculator annotations
  * {@code <<48/2=24>>} inside the steps, and a last line {@code #### 72} with the final answer.
+ * The final answer is read and compared by the one extractor, {@link FinalAnswer}.
  */
 public record Gsm8kSolution(List<String> steps, List<Annotation> annotations, Optional<String> finalAnswer) {
   private static final Pattern ANNOTATION = Pattern.compile("<<([^<>=]*)=([^<>]*)>>");
@@ -102,10 +104,10 @@ public record Gsm8kSolution(List<String> steps, List<Annotation> annotations, Op
     if (finalAnswer.isEmpty()) {
       errors.add("no final answer line '#### ...'");
     } else {
-      Optional<BigDecimal> value = Numbers.parse(finalAnswer.get());
-      if (value.isEmpty()) {
+      FinalAnswer answer = FinalAnswer.extract("#### " + finalAnswer.get());
+      if (answer.value().isEmpty()) {
         errors.add("final answer '" + finalAnswer.get() + "' is not a number");
-      } else if (gold.isPresent() && !Numbers.matches(value.get(), gold.get())) {
+      } else if (gold.isPresent() && !answer.matches(gold.get())) {
         errors.add("final answer " + finalAnswer.get() + " differs from gold " + gold.get());
       } else {
         finalOk = true;

@@ -33,7 +33,7 @@ public final class JudgePairs implements GroupProcessor.Builder {
 
   /** The part of a sample the judge may see. */
   public String response(GradedSample sample) {
-    String completion = Completion.of(sample);
+    String completion = OutcomePairs.completion(sample);
     int at = thoughtMarker.isEmpty() ? -1 : completion.lastIndexOf(thoughtMarker);
     return at >= 0 ? completion.substring(at + thoughtMarker.length()).strip() : sample.getAnswer().strip();
   }
@@ -94,7 +94,7 @@ public final class JudgePairs implements GroupProcessor.Builder {
       GradedSample chosen = group.get(best);
       GradedSample rejected = group.get(worst);
       out.add(KeyValue.pair(chosen.getProblemId(), OutcomePairs.pair(PairKind.JUDGE, chosen.getPrompt(),
-          Completion.of(chosen), Completion.of(rejected), s[best] - s[worst], chosen, rejected)));
+          OutcomePairs.completion(chosen), OutcomePairs.completion(rejected), s[best] - s[worst], chosen, rejected)));
     }
     return out;
   }

@@ -4,6 +4,7 @@ import io.thinkstream.avro.PairKind;
 import io.thinkstream.avro.PreferencePair;
 import io.thinkstream.avro.SftExample;
 import io.thinkstream.streams.avro.GradedSample;
+import io.thinkstream.schemas.text.PromptFormat;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -45,11 +46,11 @@ public final class OutcomePairs implements GroupProcessor.Builder {
       if (!s.getCorrect()) {
         incorrect.add(s);
       } else if (distinctCorrect.size() < maxPerProblem) {
-        distinctCorrect.putIfAbsent(Completion.of(s), s);
+        distinctCorrect.putIfAbsent(completion(s), s);
       }
     }
     EditDistance.Vocabulary vocabulary = new EditDistance.Vocabulary();
-    List<String> incorrectText = incorrect.stream().map(Completion::of).toList();
+    List<String> incorrectText = incorrect.stream().map(OutcomePairs::completion).toList();
     List<int[]> incorrectWords = incorrectText.stream().map(vocabulary::words).toList();
     List<KeyValue<String, SpecificRecord>> out = new ArrayList<>();
     String problemId = group.isEmpty() ? null : group.get(0).getProblemId();
@@ -107,6 +108,11 @@ public final class OutcomePairs implements GroupProcessor.Builder {
   }
 
   /** A pair whose id is a function of its kind and sources, so a replay produces the same ids. */
+  /** A sample's completion text, laid out by the one {@link PromptFormat}. */
+  static String completion(GradedSample sample) {
+    return PromptFormat.completion(sample.getSteps(), sample.getAnswer());
+  }
+
   static PreferencePair pair(PairKind kind, String prompt, String chosen, String rejected, double margin,
       GradedSample chosenSample, GradedSample rejectedSample) {
     List<String> sources = chosenSample == rejectedSample ? List.of(chosenSample.getSampleId())

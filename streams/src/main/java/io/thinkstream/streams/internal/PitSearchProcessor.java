@@ -7,6 +7,7 @@ import io.thinkstream.avro.Reward;
 import io.thinkstream.avro.RewardKind;
 import io.thinkstream.streams.avro.GradedSample;
 import io.thinkstream.streams.avro.PitSearch;
+import io.thinkstream.schemas.text.PromptFormat;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.Map;
@@ -99,14 +100,18 @@ public final class PitSearchProcessor {
       }
       GradedSample sample = search.getSample();
       String step = String.valueOf(result.getStepIndex());
-      search.getCorrectCounts().put(step, result.getCorrectCount());
+      // samplers hold no gold answers: the completions are verified here, with the one extractor
+      int correct = 0;
       String shortest = null;
       for (String completion : result.getCompletions()) {
-        if ((shortest == null || completion.length() < shortest.length())
-            && Verifier.verify(completion, sample.getGold()).correct()) {
-          shortest = completion;
+        if (Verifier.verify(completion, sample.getGold()).correct()) {
+          correct++;
+          if (shortest == null || completion.length() < shortest.length()) {
+            shortest = completion;
+          }
         }
       }
+      search.getCorrectCounts().put(step, correct);
       if (shortest != null) {
         search.getShortestCorrect().put(step, shortest);
       }
@@ -158,7 +163,7 @@ public final class PitSearchProcessor {
         LOG.debug("pit of {} at step {}: no correct completion to pair with", sample.getSampleId(), pit);
         return;
       }
-      String prompt = Completion.prefix(sample, pit - 1);
+      String prompt = PromptFormat.prefix(sample.getPrompt(), sample.getSteps().subList(0, pit - 1));
       String rejected = sample.getSteps().get(pit - 1);
       forward(sample.getProblemId(), OutcomePairs.pair(PairKind.PIT, prompt, chosen, rejected, 1.0, sample, sample),
           timestamp);
@@ -174,7 +179,7 @@ public final class PitSearchProcessor {
         .setSampleId(sample.getSampleId())
         .setProblemId(sample.getProblemId())
         .setStepIndex(stepIndex)
-        .setPrefix(Completion.prefix(sample, stepIndex))
+        .setPrefix(PromptFormat.prefix(sample.getPrompt(), sample.getSteps().subList(0, stepIndex)))
         .setK(k)
         .setPolicyVersion(sample.getPolicyVersion())
         .build();

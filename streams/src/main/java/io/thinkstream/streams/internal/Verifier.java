@@ -1,6 +1,8 @@
 package io.thinkstream.streams.internal;
 
 import io.thinkstream.schemas.gsm8k.Gsm8kSolution;
+import io.thinkstream.schemas.text.FinalAnswer;
+import io.thinkstream.schemas.text.PromptFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -43,8 +45,9 @@ public final class Verifier {
     return new Verdict(fin.matches(gold), fin, check.annotations(), check.annotationsOk(), annotationErrors);
   }
 
-  /** Verifies a whole solution text (reasoning lines and answer) against {@code gold}. */
-  public static Verdict verify(String solution, String gold) {
-    return verify(List.of(solution), "", gold);
+  /** Verifies a whole completion (reasoning lines and answer, split by {@link PromptFormat}) against {@code gold}. */
+  public static Verdict verify(String completion, String gold) {
+    PromptFormat.Completion c = PromptFormat.split(completion);
+    return verify(c.steps(), c.answer(), gold);
   }
 }

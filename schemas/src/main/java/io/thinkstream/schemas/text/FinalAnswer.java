@@ -1,4 +1,4 @@
-package io.thinkstream.streams.internal;
+package io.thinkstream.schemas.text;
 
 import java.math.BigDecimal;
 import java.math.MathContext;
