@@ -52,6 +52,10 @@ final class ProduceCommand implements Callable<Integer> {
   @Option(names = "--file", description = "jsonl: the file to read.")
   Path file;
 
+  @Option(names = "--follow-ups", paramLabel = "N",
+      description = "synthetic: up to N follow-up turns on a share of the problems (multi-turn; default: synthetic.follow.ups).")
+  Integer followUps;
+
   @Option(names = "--port", description = "http: port to listen on (default: http.port).")
   Integer port;
 
@@ -60,7 +64,8 @@ final class ProduceCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    requireOnlyFor(Source.synthetic, count, "--count", seed, "--seed", steps, "--steps", maxNumber, "--max-number", ops, "--ops");
+    requireOnlyFor(Source.synthetic, count, "--count", seed, "--seed", steps, "--steps", maxNumber, "--max-number", ops, "--ops",
+        followUps, "--follow-ups");
     requireOnlyFor(Source.jsonl, file, "--file");
     requireOnlyFor(Source.http, port, "--port", host, "--host");
     ThinkstreamConfig cfg = config.load(ConfigOptions.flags(
@@ -68,6 +73,7 @@ final class ProduceCommand implements Callable<Integer> {
         ThinkstreamConfig.SYNTHETIC_STEPS, steps,
         ThinkstreamConfig.SYNTHETIC_MAX_NUMBER, maxNumber,
         ThinkstreamConfig.SYNTHETIC_OPERATIONS, ops == null ? null : String.join(",", ops),
+        ThinkstreamConfig.SYNTHETIC_FOLLOW_UPS, followUps,
         ThinkstreamConfig.HTTP_PORT, port,
         ThinkstreamConfig.HTTP_HOST, host));
     TopicsCommand.requireExists(cfg.kafkaClient(), cfg.topics().problems().name());
@@ -77,7 +83,7 @@ final class ProduceCommand implements Callable<Integer> {
         return serve(cfg, publisher, clock);
       }
       ProblemSource problems = switch (source) {
-        case synthetic -> new SyntheticProblems(cfg.synthetic(), seed == null ? 0 : seed, count == null ? 100 : count, clock);
+        case synthetic -> cfg.syntheticProblems(seed == null ? 0 : seed, count == null ? 100 : count, clock);
         case jsonl -> {
           if (file == null) {
             throw new ParameterException(spec.commandLine(), "--source jsonl needs --file F");

@@ -45,6 +45,8 @@ public final class ThinkstreamConfig extends AbstractConfig {
   public static final String SYNTHETIC_STEPS = "synthetic.steps";
   public static final String SYNTHETIC_MAX_NUMBER = "synthetic.max.number";
   public static final String SYNTHETIC_OPERATIONS = "synthetic.operations";
+  public static final String SYNTHETIC_FOLLOW_UPS = "synthetic.follow.ups";
+  public static final String SYNTHETIC_MULTI_TURN_SHARE = "synthetic.multi.turn.share";
   /** Prefix of pass-through Kafka client settings. */
   public static final String KAFKA_PREFIX = "kafka.";
 
@@ -77,7 +79,11 @@ public final class ThinkstreamConfig extends AbstractConfig {
           "Largest operand in synthetic problems.")
       .define(SYNTHETIC_OPERATIONS, Type.LIST, List.of("add", "sub", "mul", "div"),
           ConfigDef.ValidList.in(false, "add", "sub", "mul", "div"), Importance.MEDIUM,
-          "Operations synthetic stories may use.");
+          "Operations synthetic stories may use.")
+      .define(SYNTHETIC_FOLLOW_UPS, Type.INT, 0, Range.between(0, 16), Importance.LOW,
+          "Most follow-up turns of a multi-turn synthetic problem ('Now subtract 7 from that.'); 0 = single-turn only.")
+      .define(SYNTHETIC_MULTI_TURN_SHARE, Type.DOUBLE, 0.5, Range.between(0, 1), Importance.LOW,
+          "Share of synthetic problems that get 1.." + SYNTHETIC_FOLLOW_UPS + " follow-up turns when that is above 0.");
 
   static {
     // The rewards service's keys are declared beside its topology; they are settings of this one config.
@@ -119,6 +125,12 @@ public final class ThinkstreamConfig extends AbstractConfig {
     Map<String, Object> client = new LinkedHashMap<>(originalsWithPrefix(KAFKA_PREFIX));
     client.put(BOOTSTRAP_SERVERS, bootstrapServers());
     return client;
+  }
+
+  /** The synthetic source of {@code count} problems of {@code seed}, with the configured follow-ups. */
+  public SyntheticProblems syntheticProblems(long seed, long count, java.time.Clock clock) {
+    return new SyntheticProblems(synthetic(), seed, count, clock)
+        .withFollowUps(getInt(SYNTHETIC_FOLLOW_UPS), getDouble(SYNTHETIC_MULTI_TURN_SHARE));
   }
 
   public SyntheticProblems.Settings synthetic() {

@@ -1,5 +1,6 @@
 package io.thinkstream.producers;
 
+import io.thinkstream.avro.FollowUp;
 import io.thinkstream.avro.Problem;
 import io.thinkstream.avro.Solution;
 import java.time.Clock;
@@ -103,6 +104,8 @@ public final class SyntheticProblems implements ProblemSource {
   private final long seed;
   private final long count;
   private final Clock clock;
+  private final int maxFollowUps;
+  private final double multiTurnShare;
 
   public SyntheticProblems(Settings settings, long seed, long count, Clock clock) {
     if (count < 0) {
@@ -112,6 +115,32 @@ public final class SyntheticProblems implements ProblemSource {
     this.seed = seed;
     this.count = count;
     this.clock = clock;
+    this.maxFollowUps = 0;
+    this.multiTurnShare = 0;
+  }
+
+  private SyntheticProblems(SyntheticProblems base, int maxFollowUps, double multiTurnShare) {
+    this.settings = base.settings;
+    this.seed = base.seed;
+    this.count = base.count;
+    this.clock = base.clock;
+    this.maxFollowUps = maxFollowUps;
+    this.multiTurnShare = multiTurnShare;
+  }
+
+  /**
+   * The same problems, a share of which become multi-turn: 1 to {@code maxFollowUps} follow-up
+   * turns ({@link FollowUps}), each with its own gold answer. Whether problem i is multi-turn is a
+   * function of the seed and i, and its first turn is the same problem as without follow-ups.
+   */
+  public SyntheticProblems withFollowUps(int maxFollowUps, double multiTurnShare) {
+    if (maxFollowUps < 0 || maxFollowUps > 16) {
+      throw new IllegalArgumentException("follow-ups per problem must be in [0, 16], got " + maxFollowUps);
+    }
+    if (!(multiTurnShare >= 0 && multiTurnShare <= 1)) {
+      throw new IllegalArgumentException("multi-turn share must be in [0, 1], got " + multiTurnShare);
+    }
+    return new SyntheticProblems(this, maxFollowUps, multiTurnShare);
   }
 
   @Override
@@ -143,7 +172,12 @@ public final class SyntheticProblems implements ProblemSource {
     metadata.put("index", String.valueOf(index));
     metadata.put("steps", String.valueOf(story.steps()));
     metadata.put("styles", String.valueOf(solutions.size()));
+    List<FollowUp> followUps = followUps(index, story.answer());
+    if (!followUps.isEmpty()) {
+      metadata.put("turns", String.valueOf(followUps.size() + 1));
+    }
     return Problem.newBuilder()
+        .setFollowUps(followUps)
         .setId("syn-" + seed + "-" + index)
         .setSource("synthetic")
         .setQuestion(story.question())
@@ -153,6 +187,26 @@ public final class SyntheticProblems implements ProblemSource {
         .setMetadata(metadata)
         .setCreatedAt(clock.instant())
         .build();
+  }
+
+  private List<FollowUp> followUps(long index, long answer) {
+    if (maxFollowUps == 0) {
+      return List.of();
+    }
+    // its own stream: the first turn stays the problem it is without follow-ups
+    SplittableRandom rnd = new SplittableRandom(mix(seed, index) ^ 0x6A09E667F3BCC909L);
+    if (rnd.nextDouble() >= multiTurnShare) {
+      return List.of();
+    }
+    int n = 1 + rnd.nextInt(maxFollowUps);
+    List<FollowUp> out = new ArrayList<>(n);
+    long value = answer;
+    for (int t = 0; t < n; t++) {
+      FollowUps.Turn turn = FollowUps.next(rnd, value);
+      out.add(new FollowUp(turn.question(), String.valueOf(turn.answer())));
+      value = turn.answer();
+    }
+    return out;
   }
 
   /** An event of the story: a change of the running total. */

@@ -1,6 +1,7 @@
 package io.thinkstream.model.multiturn;
 
 import io.thinkstream.avro.Problem;
+import io.thinkstream.producers.FollowUps;
 import io.thinkstream.producers.SyntheticProblems;
 import java.time.Clock;
 import java.util.ArrayList;
@@ -9,7 +10,7 @@ import java.util.SplittableRandom;
 
 /**
  * Multi-turn arithmetic conversations whose later questions build on earlier answers: a synthetic
- * word problem first, then follow-ups such as "Now subtract 7 from that." Every turn's reasoning
+ * word problem first, then {@link FollowUps} such as "Now subtract 7 from that." Every turn's reasoning
  * is step-by-step with GSM8K calculator annotations and its answer is "The answer is N."; a turn
  * keeps its reasoning with probability {@code reasoningShare}. The same seed gives the same data.
  */
@@ -49,34 +50,9 @@ public final class SyntheticConversations {
     List<Conversation.Turn> out = new ArrayList<>(turns);
     out.add(turn(rnd, p.getQuestion(), steps, value));
     for (int t = 1; t < turns; t++) {
-      long k;
-      String ask;
-      String expr;
-      long next;
-      int op = rnd.nextInt(4);
-      if (op == 3 && value > 1 && value % 2 == 0) {
-        k = value % 3 == 0 && rnd.nextBoolean() ? 3 : 2;
-        ask = "Now divide that by " + k + ".";
-        expr = value + "/" + k;
-        next = value / k;
-      } else if (op == 2 && value <= 500) {
-        k = 2 + rnd.nextInt(2);
-        ask = "Now multiply that by " + k + ".";
-        expr = value + "*" + k;
-        next = value * k;
-      } else if (op == 1 && value > 1) {
-        k = 1 + rnd.nextLong(Math.min(value - 1, 20));
-        ask = "Now subtract " + k + " from that.";
-        expr = value + "-" + k;
-        next = value - k;
-      } else {
-        k = 1 + rnd.nextInt(20);
-        ask = "Now add " + k + " to that.";
-        expr = value + "+" + k;
-        next = value + k;
-      }
-      out.add(turn(rnd, ask, "We had " + value + ". " + expr + "=<<" + expr + "=" + next + ">>" + next + ".", next));
-      value = next;
+      FollowUps.Turn next = FollowUps.next(rnd, value);
+      out.add(turn(rnd, next.question(), next.reasoning(), next.answer()));
+      value = next.answer();
     }
     return new Conversation("synthetic-" + seed + "-" + index, out);
   }
