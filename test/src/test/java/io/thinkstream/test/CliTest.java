@@ -92,9 +92,10 @@ class CliTest {
 
   @Test
   void kcatReadsTheProblemsTopic() throws Exception {
+    Path kcatPath = OutsideTool.require("kcat", "apt-get install -y kcat");
     assertEquals(0, run("kcat.", "topics", "create").exitCode());
     assertEquals(0, run("kcat.", "produce", "--source", "synthetic", "--count", "50", "--seed", "3").exitCode());
-    Process kcat = new ProcessBuilder("kcat", "-b", broker.bootstrap(), "-C", "-t", "kcat.problems", "-e", "-q",
+    Process kcat = new ProcessBuilder(kcatPath.toString(), "-b", broker.bootstrap(), "-C", "-t", "kcat.problems", "-e", "-q",
         "-f", "%k %S\\n").redirectErrorStream(true).start();
     assertTrue(kcat.waitFor(60, TimeUnit.SECONDS), "kcat did not finish");
     List<String> lines = new String(kcat.getInputStream().readAllBytes(), StandardCharsets.UTF_8).lines().toList();
