@@ -98,6 +98,33 @@ public final class Checkpoints {
     }
   }
 
+  /** The file naming a checkpoint's built-in tokenizer: {@code {"tokenizer": "synthetic", "strategy_tags": N}}. */
+  public static final String TOKENIZER_NOTE = "thinkstream.json";
+
+  /**
+   * The tokenizer a checkpoint needs: the built-in synthetic one when {@value #TOKENIZER_NOTE}
+   * names it, otherwise the directory's Hugging Face {@code tokenizer.json}.
+   */
+  public static Tokenizer tokenizer(Path dir) {
+    Path note = dir.resolve(TOKENIZER_NOTE);
+    if (Files.exists(note)) {
+      try {
+        JsonNode json = new ObjectMapper().readTree(note.toFile());
+        String kind = json.path("tokenizer").asText("");
+        if (!kind.equals("synthetic")) {
+          throw new IllegalArgumentException(note + " names tokenizer '" + kind + "'; only 'synthetic' is built in");
+        }
+        return new SyntheticTokenizer(json.path("strategy_tags").asInt(0));
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot read " + note, e);
+      }
+    }
+    if (Files.exists(dir.resolve("tokenizer.json"))) {
+      return HfTokenizer.fromCheckpoint(dir);
+    }
+    throw new IllegalArgumentException(dir + " has neither " + TOKENIZER_NOTE + " nor tokenizer.json: no tokenizer to load");
+  }
+
   /** Hex sha256 of a file's bytes. */
   public static String sha256(Path file) {
     MessageDigest sha = sha256();

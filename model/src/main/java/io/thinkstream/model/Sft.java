@@ -195,10 +195,10 @@ public final class Sft {
   /** Which tokenizer the checkpoint needs: the built-in one, with this many strategy tags. */
   private static void writeTokenizerNote(Path dir, int strategies) {
     try {
-      Files.writeString(dir.resolve("thinkstream.json"),
+      Files.writeString(dir.resolve(Checkpoints.TOKENIZER_NOTE),
           "{\"tokenizer\": \"synthetic\", \"strategy_tags\": " + strategies + "}\n");
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot write " + dir.resolve("thinkstream.json"), e);
+      throw new UncheckedIOException("cannot write " + dir.resolve(Checkpoints.TOKENIZER_NOTE), e);
     }
   }
 }

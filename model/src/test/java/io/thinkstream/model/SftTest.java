@@ -30,6 +30,9 @@ class SftTest {
     assertTrue(Double.isFinite(r.finalLoss()));
     assertEquals(Checkpoints.sha256(dir.resolve("ckpt/model.safetensors")), r.sha256());
     assertTrue(Files.exists(dir.resolve("ckpt/thinkstream.json")));
+    Tokenizer loadedTok = Checkpoints.tokenizer(dir.resolve("ckpt"));
+    assertEquals(tok.vocabSize(), loadedTok.vocabSize());
+    assertEquals(tok.tokenId("<think8>"), loadedTok.tokenId("<think8>"));
     try (Transformer loaded = Checkpoints.load(dir.resolve("ckpt"), Device.cpu())) {
       assertEquals(o.config(), loaded.config());
     }
