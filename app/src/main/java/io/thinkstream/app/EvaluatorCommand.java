@@ -1,5 +1,6 @@
 package io.thinkstream.app;
 
+import io.thinkstream.evaluator.Dashboard;
 import io.thinkstream.evaluator.EvaluatorConfig;
 import io.thinkstream.evaluator.EvaluatorService;
 import io.thinkstream.evaluator.Suite;
@@ -26,6 +27,9 @@ final class EvaluatorCommand implements Callable<Integer> {
   @Option(names = "--bootstrap", description = "Kafka bootstrap servers (default: bootstrap.servers).")
   String bootstrap;
 
+  @Option(names = "--dashboard-port", description = "Port of the dashboard; 0 = a free one, -1 = off (default: dashboard.port).")
+  Integer dashboardPort;
+
   @Option(names = "--metrics-port", description = "Port of /metrics; 0 = a free one, -1 = off (default: metrics.port).")
   Integer metricsPort;
 
@@ -33,10 +37,13 @@ final class EvaluatorCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     ThinkstreamConfig cfg = config.load(ConfigOptions.flags(
         ThinkstreamConfig.BOOTSTRAP_SERVERS, bootstrap,
-        ThinkstreamConfig.METRICS_PORT, metricsPort));
+        ThinkstreamConfig.METRICS_PORT, metricsPort,
+        EvaluatorConfig.DASHBOARD_PORT, dashboardPort));
     TopicsCommand.requireExists(cfg.kafkaClient(), cfg.topics().checkpoints().name());
     TopicsCommand.requireExists(cfg.kafkaClient(), cfg.topics().evaluations().name());
-    EvaluatorConfig.Settings settings = new EvaluatorConfig(cfg.originals()).settings();
+    EvaluatorConfig evaluatorConfig = new EvaluatorConfig(cfg.originals());
+    EvaluatorConfig.Settings settings = evaluatorConfig.settings();
+    EvaluatorConfig.Dashboard dashboardSettings = evaluatorConfig.dashboard();
     List<Suite> suites = Suite.of(settings, cfg.synthetic());
     PrintWriter out = spec.commandLine().getOut();
     CountDownLatch stop = new CountDownLatch(1);
@@ -51,11 +58,15 @@ final class EvaluatorCommand implements Callable<Integer> {
     }, "evaluator-shutdown"));
     try (MetricsEndpoint metrics = MetricsEndpoint.start(cfg, "evaluator");
          EvaluatorService service = EvaluatorService.start(
-             new EvaluatorService.Config(cfg.kafkaClient(), cfg.topics(), settings, suites), metrics.registry())) {
+             new EvaluatorService.Config(cfg.kafkaClient(), cfg.topics(), settings, suites), metrics.registry());
+         Dashboard dashboard = dashboardSettings.port() < 0 ? null
+             : Dashboard.start(cfg.kafkaClient(), cfg.topics(), dashboardSettings, runName(cfg, dashboardSettings), metrics.registry())) {
       out.println("evaluator running on " + cfg.bootstrapServers() + ": suites "
           + suites.stream().map(s -> s.name() + " (" + s.problems().size() + " problems)").toList()
           + ", k=" + settings.k() + ", n=" + settings.samples() + "; " + service.done().size()
           + " (version, suite) evaluations already done (Ctrl-C to stop)");
+      out.println(dashboard == null ? "dashboard: off (dashboard.port=-1)"
+          : "dashboard on http://" + dashboardSettings.host() + ":" + dashboard.port() + "/");
       out.println(metrics.describe());
       out.flush();
       while (!stop.await(1, TimeUnit.SECONDS)) {
@@ -68,5 +79,14 @@ final class EvaluatorCommand implements Callable<Integer> {
       stopped.countDown();
     }
     return 0;
+  }
+
+  /** The run's name in the dashboard title: dashboard.run.name, else the topic prefix. */
+  private static String runName(ThinkstreamConfig cfg, EvaluatorConfig.Dashboard settings) {
+    if (!settings.runName().isBlank()) {
+      return settings.runName();
+    }
+    String prefix = cfg.getString(ThinkstreamConfig.TOPIC_PREFIX);
+    return prefix.isEmpty() ? "default run (no topic prefix)" : prefix;
   }
 }
