@@ -98,6 +98,9 @@ public final class EvaluatorService implements AutoCloseable {
     clientMetrics.add(new KafkaClientMetrics(producer));
     clientMetrics.forEach(m -> m.bindTo(registry));
     registry.gauge("thinkstream.evaluator.last.version", lastVersion);
+    // Registered up front so a scrape shows zeros before the first checkpoint, not missing series.
+    failures().increment(0);
+    config.suites().forEach(s -> evaluations(s.name()).increment(0));
     this.thread = new Thread(this::run, "evaluator");
   }
 
@@ -181,8 +184,7 @@ public final class EvaluatorService implements AutoCloseable {
     } catch (RuntimeException e) {
       // a poison event or a checkpoint that cannot be loaded: record why and move on, never retry forever
       LOG.warn("checkpoint at {}-{}@{} not evaluated: {}", record.topic(), record.partition(), record.offset(), e.toString());
-      Counter.builder("thinkstream.evaluator.failures").description("Checkpoint events that could not be evaluated")
-          .register(registry).increment();
+      failures().increment();
       out.add(deadLetter(record, e));
     }
     TopicPartition tp = new TopicPartition(record.topic(), record.partition());
@@ -203,12 +205,21 @@ public final class EvaluatorService implements AutoCloseable {
       if (r.topic().equals(config.topics().evaluations().name())) {
         Evaluation e = config.topics().evaluations().value().deserializer().deserialize(r.topic(), r.value());
         done.add(key(e.getVersion(), e.getSuite()));
-        Counter.builder("thinkstream.evaluator.evaluations").description("Evaluations published")
-            .tag("suite", e.getSuite()).register(registry).increment();
+        evaluations(e.getSuite()).increment();
         lastVersion.accumulateAndGet(e.getVersion(), Math::max);
       }
     }
     return true;
+  }
+
+  private Counter failures() {
+    return Counter.builder("thinkstream.evaluator.failures").description("Checkpoint events that could not be evaluated")
+        .register(registry);
+  }
+
+  private Counter evaluations(String suite) {
+    return Counter.builder("thinkstream.evaluator.evaluations").description("Evaluations published")
+        .tag("suite", suite).register(registry);
   }
 
   /** The evaluations of the suites not yet done for this version (none when all are). */

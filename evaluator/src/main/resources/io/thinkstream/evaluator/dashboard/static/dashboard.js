@@ -35,11 +35,12 @@ function makeCharts() {
     },
   });
   c.lag = new Chart(document.getElementById('chart-lag'), {
-    type: 'bar', data: { labels: [], datasets: [{ label: 'lag (records)', data: [], backgroundColor: '#7d8a99' }] },
+    type: 'bar', data: { labels: [], datasets: [{ label: 'lag (records)', data: [], backgroundColor: '#7d8a99', minBarLength: 2 }] },
     options: { maintainAspectRatio: false, indexAxis: 'y',
-               scales: { x: axis('lag (records behind end offset)', { beginAtZero: true, ticks: { precision: 0 } }),
-                         y: axis('consumer group → topic') },
-               plugins: { legend: { display: true, position: 'bottom' } } },
+               scales: { x: axis('lag (records behind the end offset)', { beginAtZero: true, suggestedMax: 10, ticks: { precision: 0 } }),
+                         y: { grid: { display: false } } },
+               plugins: { legend: { display: false },
+                          tooltip: { callbacks: { label: i => `${i.parsed.x} records behind` } } } },
   });
   c.rates = new Chart(document.getElementById('chart-rates'), {
     type: 'line', data: { datasets: [] },
@@ -57,9 +58,9 @@ function makeCharts() {
                plugins: { legend: { position: 'bottom' } } },
   });
   c.strategy = new Chart(document.getElementById('chart-strategy'), {
-    data: { labels: [], datasets: [] },
+    type: 'bar', data: { labels: [], datasets: [] },
     options: { maintainAspectRatio: false,
-               scales: { x: axis('strategy tag'),
+               scales: { x: axis('strategy tag', { type: 'category' }),
                          y: axis('accuracy (%)', { min: 0, max: 100, position: 'left' }),
                          tokens: axis('mean length (tokens)', { beginAtZero: true, position: 'right', grid: { drawOnChartArea: false } }) },
                plugins: { legend: { position: 'bottom' } } },
@@ -133,11 +134,14 @@ function renderRates(rates) {
     series.push({ label: 'samples', points: Object.entries(rates.samples).map(([t, n]) => [Number(t), n]) });
   }
   const from = maxT - 59 * bucket; // the last ten minutes of record time
+  const span = 3; // a 30 s moving average: single buckets are too spiky to read a trend from
   dashboard.charts.rates.data.datasets = series.map((s, i) => {
     const counts = new Map(s.points);
     const data = [];
     for (let t = from; t <= maxT; t += bucket) {
-      data.push({ x: t, y: (counts.get(t) || 0) / (bucket / 1000) });
+      let n = 0;
+      for (let w = 0; w < span; w++) n += counts.get(t - w * bucket) || 0;
+      data.push({ x: t, y: n / (span * bucket / 1000) });
     }
     const color = s.label === 'samples' ? '#9aa5b1' : KIND_COLORS[i % KIND_COLORS.length];
     return { label: s.label, data, borderColor: color, backgroundColor: color, pointRadius: 0, borderWidth: 2,
@@ -149,7 +153,8 @@ function renderRates(rates) {
 function renderLag(lag) {
   const chart = dashboard.charts.lag;
   const prefix = document.getElementById('run-name').dataset.prefix || '';
-  chart.data.labels = lag.map(l => `${l.group} → ${l.topic.startsWith(prefix) ? l.topic.slice(prefix.length) : l.topic}`);
+  // two-line labels: group names are long and a cut-off name is useless
+  chart.data.labels = lag.map(l => [l.group, `→ ${l.topic.startsWith(prefix) ? l.topic.slice(prefix.length) : l.topic} (${l.lag})`]);
   chart.data.datasets[0].data = lag.map(l => l.lag);
   chart.data.datasets[0].backgroundColor = lag.map(l => (l.lag > 0 ? '#e8760b' : '#1a9c5b'));
   chart.update();
