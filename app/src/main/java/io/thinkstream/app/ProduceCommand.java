@@ -62,12 +62,15 @@ final class ProduceCommand implements Callable<Integer> {
   @Option(names = "--host", description = "http: address to bind (default: http.host).")
   String host;
 
+  @Option(names = "--metrics-port", description = "http: port of /metrics; 0 = a free one, -1 = off (default: metrics.port).")
+  Integer metricsPort;
+
   @Override
   public Integer call() throws Exception {
     requireOnlyFor(Source.synthetic, count, "--count", seed, "--seed", steps, "--steps", maxNumber, "--max-number", ops, "--ops",
         followUps, "--follow-ups");
     requireOnlyFor(Source.jsonl, file, "--file");
-    requireOnlyFor(Source.http, port, "--port", host, "--host");
+    requireOnlyFor(Source.http, port, "--port", host, "--host", metricsPort, "--metrics-port");
     ThinkstreamConfig cfg = config.load(ConfigOptions.flags(
         ThinkstreamConfig.BOOTSTRAP_SERVERS, bootstrap,
         ThinkstreamConfig.SYNTHETIC_STEPS, steps,
@@ -75,7 +78,8 @@ final class ProduceCommand implements Callable<Integer> {
         ThinkstreamConfig.SYNTHETIC_OPERATIONS, ops == null ? null : String.join(",", ops),
         ThinkstreamConfig.SYNTHETIC_FOLLOW_UPS, followUps,
         ThinkstreamConfig.HTTP_PORT, port,
-        ThinkstreamConfig.HTTP_HOST, host));
+        ThinkstreamConfig.HTTP_HOST, host,
+        ThinkstreamConfig.METRICS_PORT, metricsPort));
     TopicsCommand.requireExists(cfg.kafkaClient(), cfg.topics().problems().name());
     Clock clock = Clock.systemUTC();
     try (ProblemPublisher publisher = new ProblemPublisher(cfg.kafkaClient(), cfg.topics(), clock)) {
@@ -105,13 +109,16 @@ final class ProduceCommand implements Callable<Integer> {
   }
 
   private Integer serve(ThinkstreamConfig cfg, ProblemPublisher publisher, Clock clock) throws Exception {
-    try (HttpIngest ingest = new HttpIngest(publisher, cfg.topics(), cfg.getString(ThinkstreamConfig.HTTP_HOST),
+    try (MetricsEndpoint metrics = MetricsEndpoint.start(cfg, "ingest");
+         HttpIngest ingest = new HttpIngest(publisher, cfg.topics(), cfg.getString(ThinkstreamConfig.HTTP_HOST),
         cfg.getInt(ThinkstreamConfig.HTTP_PORT), cfg.getInt(ThinkstreamConfig.HTTP_MAX_BODY_BYTES), clock)) {
+      metrics.bind(publisher.producer());
       ingest.start();
       CountDownLatch stop = new CountDownLatch(1);
       Runtime.getRuntime().addShutdownHook(new Thread(stop::countDown, "http-shutdown"));
       spec.commandLine().getOut().println("listening on http://" + cfg.getString(ThinkstreamConfig.HTTP_HOST) + ":" + ingest.port()
           + " (POST /problems, POST /feedback)");
+      spec.commandLine().getOut().println(metrics.describe());
       spec.commandLine().getOut().flush();
       stop.await();
     }

@@ -20,18 +20,26 @@ final class RewardsCommand implements Callable<Integer> {
   @Option(names = "--bootstrap", description = "Kafka bootstrap servers (default: bootstrap.servers).")
   String bootstrap;
 
+  @Option(names = "--metrics-port", description = "Port of /metrics; 0 = a free one, -1 = off (default: metrics.port).")
+  Integer metricsPort;
+
   @Override
   public Integer call() throws Exception {
-    ThinkstreamConfig cfg = config.load(ConfigOptions.flags(ThinkstreamConfig.BOOTSTRAP_SERVERS, bootstrap));
+    ThinkstreamConfig cfg = config.load(ConfigOptions.flags(ThinkstreamConfig.BOOTSTRAP_SERVERS, bootstrap,
+        ThinkstreamConfig.METRICS_PORT, metricsPort));
     TopicsCommand.requireExists(cfg.kafkaClient(), cfg.topics().samples().name());
     RewardsApp app = RewardsApp.start(RewardsApp.Config.of(cfg.bootstrapServers(), cfg.topics(), cfg.originals(),
         cfg.originalsWithPrefix(ThinkstreamConfig.KAFKA_PREFIX)));
+    MetricsEndpoint metrics = MetricsEndpoint.start(cfg, "rewards");
+    metrics.bind(app.streams());
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       app.stop();
+      metrics.close();
       stopped.countDown();
     }, "rewards-shutdown"));
     spec.commandLine().getOut().println("rewards running on " + cfg.bootstrapServers() + " (Ctrl-C to stop)");
+    spec.commandLine().getOut().println(metrics.describe());
     spec.commandLine().getOut().flush();
     stopped.await();
     return 0;

@@ -1,5 +1,6 @@
 package io.thinkstream.app;
 
+import io.thinkstream.evaluator.EvaluatorConfig;
 import io.thinkstream.producers.SyntheticProblems;
 import io.thinkstream.schemas.Topics;
 import io.thinkstream.streams.RewardsConfig;
@@ -47,6 +48,8 @@ public final class ThinkstreamConfig extends AbstractConfig {
   public static final String SYNTHETIC_OPERATIONS = "synthetic.operations";
   public static final String SYNTHETIC_FOLLOW_UPS = "synthetic.follow.ups";
   public static final String SYNTHETIC_MULTI_TURN_SHARE = "synthetic.multi.turn.share";
+  public static final String METRICS_HOST = "metrics.host";
+  public static final String METRICS_PORT = "metrics.port";
   /** Prefix of pass-through Kafka client settings. */
   public static final String KAFKA_PREFIX = "kafka.";
 
@@ -83,11 +86,16 @@ public final class ThinkstreamConfig extends AbstractConfig {
       .define(SYNTHETIC_FOLLOW_UPS, Type.INT, 0, Range.between(0, 16), Importance.LOW,
           "Most follow-up turns of a multi-turn synthetic problem ('Now subtract 7 from that.'); 0 = single-turn only.")
       .define(SYNTHETIC_MULTI_TURN_SHARE, Type.DOUBLE, 0.5, Range.between(0, 1), Importance.LOW,
-          "Share of synthetic problems that get 1.." + SYNTHETIC_FOLLOW_UPS + " follow-up turns when that is above 0.");
+          "Share of synthetic problems that get 1.." + SYNTHETIC_FOLLOW_UPS + " follow-up turns when that is above 0.")
+      .define(METRICS_HOST, Type.STRING, "127.0.0.1", new ConfigDef.NonEmptyString(), Importance.LOW,
+          "Address a service's /metrics endpoint (Prometheus format) binds (0.0.0.0 for all interfaces).")
+      .define(METRICS_PORT, Type.INT, 0, Range.between(-1, 65535), Importance.MEDIUM,
+          "Port of a service's /metrics endpoint; 0 picks a free one (printed at start), -1 turns it off.");
 
   static {
-    // The rewards service's keys are declared beside its topology; they are settings of this one config.
+    // The rewards service's and the evaluator's keys are declared beside them; they are settings of this one config.
     RewardsConfig.DEF.configKeys().values().forEach(DEF::define);
+    EvaluatorConfig.DEF.configKeys().values().forEach(DEF::define);
   }
 
   private ThinkstreamConfig(Map<String, ?> props) {

@@ -16,6 +16,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Stream;
 import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
@@ -136,6 +137,11 @@ public final class ProblemPublisher implements AutoCloseable {
         .setRaw(ByteBuffer.wrap(bad.raw()))
         .setCreatedAt(clock.instant())
         .build();
+  }
+
+  /** The underlying producer, for binding its client metrics (e.g. Micrometer's KafkaClientMetrics). */
+  public Producer<byte[], byte[]> producer() {
+    return producer;
   }
 
   @Override

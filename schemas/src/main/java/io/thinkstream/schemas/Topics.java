@@ -39,9 +39,6 @@ public record Topics(
   /** Experiment topics keep every record: the log is the experiment and must replay exactly. */
   private static final Map<String, String> RETAINED =
       Map.of("cleanup.policy", "delete", "retention.ms", "-1", "retention.bytes", "-1");
-  /** Only the newest checkpoint per model name matters to samplers and the evaluator. */
-  private static final Map<String, String> COMPACTED =
-      Map.of("cleanup.policy", "compact", "min.compaction.lag.ms", "0");
   /** Poison records are kept a month for inspection. */
   private static final Map<String, String> THIRTY_DAYS =
       Map.of("cleanup.policy", "delete", "retention.ms", String.valueOf(30L * 24 * 3600 * 1000));
@@ -68,10 +65,21 @@ public record Topics(
         topic(prefix + "rewards", Reward.class, RETAINED),
         topic(prefix + "preferences", PreferencePair.class, RETAINED),
         topic(prefix + "sft-examples", SftExample.class, RETAINED),
-        topic(prefix + "checkpoints", Checkpoint.class, COMPACTED),
+        // Every version stays readable (key = version, never compacted): a lagging evaluator must
+        // see each one, and lineage needs each checkpoint's consumed offsets.
+        topic(prefix + "checkpoints", Checkpoint.class, RETAINED),
         topic(prefix + "evaluations", Evaluation.class, RETAINED),
         topic(prefix + "feedback", Feedback.class, RETAINED),
         topic(prefix + "dead-letters", DeadLetter.class, THIRTY_DAYS));
+  }
+
+  /**
+   * The key of a {@code checkpoints} record: its version. Each version is its own key on a retained
+   * topic, so none is compacted away; a sampler finds the newest by reading the topic from the
+   * beginning and keeping the highest version.
+   */
+  public static String checkpointKey(long version) {
+    return String.valueOf(version);
   }
 
   public List<Topic<String, ?>> all() {

@@ -100,7 +100,9 @@ class AvroSerdeTest {
         new Case("Checkpoint",
             checkpoint().setParent(6L).setTrainMetrics(Map.of("loss", 0.25)).build(), checkpoint().build()),
         new Case("Evaluation",
-            evaluation().setPerStrategyAccuracy(Map.of("<think1>", 0.75)).build(), evaluation().build()),
+            evaluation().setPerStrategyAccuracy(Map.of("<think1>", 0.75)).setSamplesPerProblem(16).setTemperature(1.0)
+                .setPerStrategyMeanTokens(Map.of("<think1>", 42.5)).setCheckpointSha256("ab12").build(),
+            evaluation().build()),
         new Case("Feedback",
             Feedback.newBuilder().setResponseId("r1").setProblemId("p1").setRating(-1).setComment("wrong")
                 .setCreatedAt(T).build(),

@@ -92,6 +92,23 @@ class SchemaHistoryTest {
     assertEquals(List.of(), read.getFollowUps());
   }
 
+  @Test
+  void anEvaluationWrittenBeforeSamplesAndLengthsReadsWithDefaults() throws IOException {
+    Schema v1 = released("Evaluation", 1);
+    GenericRecord old = new GenericRecordBuilder(v1)
+        .set("version", 3L).set("suite", "synthetic").set("n", 10).set("k", 4).set("greedyPass1", 0.5)
+        .set("majK", 0.6).set("passK", 0.7).set("perStrategyAccuracy", Map.of("<think1>", 0.4))
+        .set("diversity", 1.5).set("createdAt", T).build();
+
+    var read = Topics.DEFAULT.evaluations().value().deserializer().deserialize("evaluations", encode(v1, old));
+
+    assertEquals(3L, read.getVersion());
+    assertEquals(0.7, read.getPassK());
+    assertEquals(0, read.getSamplesPerProblem());
+    assertEquals(Map.of(), read.getPerStrategyMeanTokens());
+    assertNull(read.getCheckpointSha256());
+  }
+
   private static Schema released(String name, int version) {
     return SchemaHistory.all().stream()
         .filter(s -> s.getName().equals(name))

@@ -45,15 +45,18 @@ class TopicsTest {
     }
   }
 
+  /** A lagging evaluator must see every version: checkpoints are never compacted away. */
   @Test
-  void checkpointsAreCompacted() {
-    assertEquals("compact", Topics.DEFAULT.checkpoints().config().get("cleanup.policy"));
+  void checkpointsKeepEveryVersion() {
+    assertEquals("delete", Topics.DEFAULT.checkpoints().config().get("cleanup.policy"));
+    assertEquals("-1", Topics.DEFAULT.checkpoints().config().get("retention.ms"));
+    assertEquals("7", Topics.checkpointKey(7));
   }
 
   @Test
   void experimentTopicsAreRetainedForever() {
     for (Topic<String, ?> topic : Topics.DEFAULT.all()) {
-      if (topic.name().equals("checkpoints") || topic.name().equals("dead-letters")) {
+      if (topic.name().equals("dead-letters")) {
         continue;
       }
       assertEquals("delete", topic.config().get("cleanup.policy"), topic.name());
