@@ -7,6 +7,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Properties;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsBuilder;
@@ -27,9 +28,11 @@ public final class RewardsApp implements AutoCloseable {
    * client or Streams properties (e.g. {@code kafka.*} pass-through from the CLI).
    */
   public record Config(String bootstrapServers, Topics topics, String applicationId, String stateDir,
-      long commitIntervalMs, RewardsConfig.Settings settings, Optional<Judge> judge, Map<String, Object> extra) {
+      long commitIntervalMs, RewardsConfig.Settings settings, Optional<Judge> judge, Map<String, Object> extra,
+      Optional<JudgeWorker.Settings> embeddedWorker, String workerGroupId) {
     public Config {
       Objects.requireNonNull(judge, "judge");
+      Objects.requireNonNull(embeddedWorker, "embeddedWorker");
       Objects.requireNonNull(bootstrapServers, "bootstrapServers");
       Objects.requireNonNull(topics, "topics");
       Objects.requireNonNull(settings, "settings");
@@ -39,22 +42,27 @@ public final class RewardsApp implements AutoCloseable {
     /** From the rewards keys of {@code props} (see {@link RewardsConfig#DEF}). */
     public static Config of(String bootstrapServers, Topics topics, Map<String, ?> props, Map<String, Object> extra) {
       RewardsConfig c = new RewardsConfig(props);
+      Optional<JudgeWorker.Settings> worker = c.getString(RewardsConfig.JUDGE_WORKER).equals("embedded")
+          ? Optional.of(c.judgeWorker()) : Optional.empty();
       return new Config(bootstrapServers, topics, c.getString(RewardsConfig.APPLICATION_ID),
-          c.getString(RewardsConfig.STATE_DIR), c.getLong(RewardsConfig.COMMIT_INTERVAL_MS), c.settings(), c.judge(), extra);
+          c.getString(RewardsConfig.STATE_DIR), c.getLong(RewardsConfig.COMMIT_INTERVAL_MS), c.settings(), c.judge(),
+          extra, worker, c.getString(RewardsConfig.JUDGE_WORKER_GROUP_ID));
     }
   }
 
   private static final Logger LOG = LoggerFactory.getLogger(RewardsApp.class);
 
   private final KafkaStreams streams;
+  private final Optional<JudgeWorker> worker;
 
-  private RewardsApp(KafkaStreams streams) {
+  private RewardsApp(KafkaStreams streams, Optional<JudgeWorker> worker) {
     this.streams = streams;
+    this.worker = worker;
   }
 
   /** Builds the topology and starts it; returns at once (the streams threads run in the background). */
   public static RewardsApp start(Config config) {
-    Topology topology = RewardsTopology.build(new StreamsBuilder(), config.topics(), config.settings(), config.judge())
+    Topology topology = RewardsTopology.build(new StreamsBuilder(), config.topics(), config.settings())
         .build(properties(config));
     KafkaStreams streams = new KafkaStreams(topology, properties(config));
     // Poison records never get here (they go to dead-letters); what does is a broker or state
@@ -64,7 +72,31 @@ public final class RewardsApp implements AutoCloseable {
       return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
     });
     streams.start();
-    return new RewardsApp(streams);
+    // The judge runs beside the stream threads, never on them: see JudgeWorker.
+    Optional<JudgeWorker> worker = config.judge().isPresent() && config.settings().judging()
+        ? config.embeddedWorker().map(w -> JudgeWorker.start(new JudgeWorker.Config(config.bootstrapServers(),
+            config.topics(), config.workerGroupId(), config.judge().get(), w, clientProperties(config))))
+        : Optional.empty();
+    return new RewardsApp(streams, worker);
+  }
+
+  /** The pass-through client properties that apply to a plain consumer and producer (security, etc.). */
+  private static Map<String, Object> clientProperties(Config config) {
+    Map<String, Object> out = new java.util.HashMap<>();
+    config.extra().forEach((k, v) -> {
+      if (!k.startsWith("producer.") && !k.startsWith("consumer.") && !k.startsWith("main.consumer.")
+          && !k.startsWith("restore.consumer.") && !k.startsWith("global.consumer.") && !k.startsWith("admin.")
+          && (!StreamsConfig.configDef().names().contains(k) || ConsumerConfig.configNames().contains(k)
+              || ProducerConfig.configNames().contains(k))) {
+        out.put(k, v);
+      }
+    });
+    return out;
+  }
+
+  /** The embedded judge worker, when the application runs one. */
+  public Optional<JudgeWorker> judgeWorker() {
+    return worker;
   }
 
   /** The Streams properties: exactly_once_v2 and the dead-letter handlers are not optional. */
@@ -99,6 +131,7 @@ public final class RewardsApp implements AutoCloseable {
 
   /** Stops processing, commits, and closes (waits up to 30 s). */
   public void stop() {
+    worker.ifPresent(JudgeWorker::close);
     streams.close(Duration.ofSeconds(30));
   }
 
