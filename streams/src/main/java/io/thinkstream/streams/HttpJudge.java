@@ -64,6 +64,8 @@ public final class HttpJudge implements Judge {
       return parse(content.asText(""));
     } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
       return new Unparseable("not JSON: " + e.getOriginalMessage());
+    } catch (java.net.http.HttpTimeoutException e) {
+      return new Failed("timed out after " + timeout.toMillis() + " ms (" + e.getMessage() + ")");
     } catch (IOException e) {
       return new Failed(e.getClass().getSimpleName() + ": " + e.getMessage());
     } catch (InterruptedException e) {

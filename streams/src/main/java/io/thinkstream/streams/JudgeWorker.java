@@ -257,7 +257,6 @@ public final class JudgeWorker implements AutoCloseable {
         j = call.get(s.callTimeout().toMillis(), TimeUnit.MILLISECONDS);
       } catch (TimeoutException e) {
         call.cancel(true);
-        timeoutCount.incrementAndGet();
         j = new Judge.Failed("timed out after " + s.callTimeout().toMillis() + " ms");
       } catch (ExecutionException e) {
         j = new Judge.Failed(String.valueOf(e.getCause()));
@@ -273,6 +272,9 @@ public final class JudgeWorker implements AutoCloseable {
       breaker.failure();
       failureCount.incrementAndGet();
       error = ((Judge.Failed) j).reason();
+      if (error.startsWith("timed out")) { // ours, or the judge's own (HttpJudge) when it fires first
+        timeoutCount.incrementAndGet();
+      }
       if (attempts <= s.retries()) {
         Thread.sleep(s.backoff().toMillis() << (attempts - 1));
       }
