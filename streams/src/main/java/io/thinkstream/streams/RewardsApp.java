@@ -3,7 +3,9 @@ package io.thinkstream.streams;
 import io.thinkstream.schemas.Topics;
 import io.thinkstream.streams.internal.DeadLetters;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Properties;
@@ -54,10 +56,12 @@ public final class RewardsApp implements AutoCloseable {
 
   private final KafkaStreams streams;
   private final Optional<JudgeWorker> worker;
+  private final List<Runnable> onError;
 
-  private RewardsApp(KafkaStreams streams, Optional<JudgeWorker> worker) {
+  private RewardsApp(KafkaStreams streams, Optional<JudgeWorker> worker, List<Runnable> onError) {
     this.streams = streams;
     this.worker = worker;
+    this.onError = onError;
   }
 
   /** Builds the topology and starts it; returns at once (the streams threads run in the background). */
@@ -65,11 +69,13 @@ public final class RewardsApp implements AutoCloseable {
     Topology topology = RewardsTopology.build(new StreamsBuilder(), config.topics(), config.settings())
         .build(properties(config));
     KafkaStreams streams = new KafkaStreams(topology, properties(config));
-    // Poison records never get here (they go to dead-letters); what does is a broker or state
-    // failure, which a fresh thread that restores from the changelogs can survive.
-    streams.setUncaughtExceptionHandler(e -> {
-      LOG.error("stream thread failed, replacing it", e);
-      return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
+    streams.setUncaughtExceptionHandler(new Replacements());
+    List<Runnable> onError = new CopyOnWriteArrayList<>();
+    streams.setStateListener((now, before) -> {
+      if (now == KafkaStreams.State.ERROR) {
+        LOG.error("the rewards application failed (state {} after {})", now, before);
+        onError.forEach(Runnable::run);
+      }
     });
     streams.start();
     // The judge runs beside the stream threads, never on them: see JudgeWorker.
@@ -77,7 +83,49 @@ public final class RewardsApp implements AutoCloseable {
         ? config.embeddedWorker().map(w -> JudgeWorker.start(new JudgeWorker.Config(config.bootstrapServers(),
             config.topics(), config.workerGroupId(), config.judge().get(), w, clientProperties(config))))
         : Optional.empty();
-    return new RewardsApp(streams, worker);
+    return new RewardsApp(streams, worker, onError);
+  }
+
+  /**
+   * Poison records never get here (they go to dead-letters); what does is a broker or state
+   * failure, which a fresh thread that restores from the changelogs can survive. A thread that
+   * keeps failing is replaced after a growing pause (1 s, 2 s, ... 30 s); more than
+   * {@link #MAX_FAILURES} failures within {@link #FAILURE_WINDOW} stop the application (state
+   * ERROR), so that its supervisor restarts it instead of it spinning.
+   */
+  private static final class Replacements implements StreamsUncaughtExceptionHandler {
+    private static final int MAX_FAILURES = 10;
+    private static final Duration FAILURE_WINDOW = Duration.ofMinutes(10);
+    private final java.util.Deque<Long> failures = new java.util.ArrayDeque<>();
+
+    @Override
+    public synchronized StreamThreadExceptionResponse handle(Throwable e) {
+      long now = System.currentTimeMillis();
+      failures.addLast(now);
+      while (!failures.isEmpty() && failures.peekFirst() < now - FAILURE_WINDOW.toMillis()) {
+        failures.removeFirst();
+      }
+      if (failures.size() > MAX_FAILURES) {
+        LOG.error("stream threads failed {} times in {}: shutting down", failures.size(), FAILURE_WINDOW, e);
+        return StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
+      }
+      long pause = Math.min(30_000L, 1000L << Math.min(failures.size() - 1, 5));
+      LOG.error("stream thread failed ({} in {}), replacing it in {} ms", failures.size(), FAILURE_WINDOW, pause, e);
+      try {
+        Thread.sleep(pause);
+      } catch (InterruptedException interrupted) {
+        Thread.currentThread().interrupt();
+      }
+      return StreamThreadExceptionResponse.REPLACE_THREAD;
+    }
+  }
+
+  /** Runs {@code action} when the application reaches state ERROR (e.g. to exit non-zero from main). */
+  public void onError(Runnable action) {
+    onError.add(action);
+    if (streams.state() == KafkaStreams.State.ERROR) {
+      action.run();
+    }
   }
 
   /** The pass-through client properties that apply to a plain consumer and producer (security, etc.). */
