@@ -226,6 +226,8 @@ public final class RewardsBench {
           send(producer, topics.samples().name(), id, topics.samples().value().serializer()
               .serialize(topics.samples().name(), sample(id, i, i % 2 == 0)));
         }
+        // start the clock before the flush too: a pair can be read before this thread runs again
+        lastSent.put(id, System.nanoTime());
         producer.flush(); // the group's last sample is on the broker: start its clock
         lastSent.put(id, System.nanoTime());
       }

@@ -96,7 +96,7 @@ public final class JudgeClose {
       super.init(context);
       timedOut = new Counter(context, "judge-timed-out");
       strayResults = new Counter(context, "judge-result-stray");
-      context.schedule(Punctuators.every(timeout), PunctuationType.WALL_CLOCK_TIME, this::evict);
+      context.schedule(Punctuators.sweep(timeout), PunctuationType.WALL_CLOCK_TIME, this::evict);
     }
 
     @Override

@@ -102,7 +102,7 @@ public final class PitSearchProcessor {
       this.context = context;
       this.searches = context.getStateStore(storeName);
       this.evicted = new Counter(context, "pit-search-evicted");
-      context.schedule(Punctuators.every(timeout), PunctuationType.WALL_CLOCK_TIME, this::evict);
+      context.schedule(Punctuators.sweep(timeout), PunctuationType.WALL_CLOCK_TIME, this::evict);
     }
 
     private void evict(long now) {
