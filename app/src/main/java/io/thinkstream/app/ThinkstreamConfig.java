@@ -74,8 +74,9 @@ public final class ThinkstreamConfig extends AbstractConfig {
           "Address the HTTP ingest binds (0.0.0.0 for all interfaces).")
       .define(HTTP_PORT, Type.INT, 8080, Range.between(0, 65535), Importance.MEDIUM,
           "Port of the HTTP ingest.")
-      .define(HTTP_MAX_BODY_BYTES, Type.INT, 1 << 20, Range.between(64, 16 << 20), Importance.LOW,
-          "Largest accepted HTTP request body in bytes.")
+      .define(HTTP_MAX_BODY_BYTES, Type.INT, (1 << 20) - (64 << 10), Range.between(64, 16 << 20), Importance.LOW,
+          "Largest accepted HTTP request body in bytes; kept below the producer's max.request.size (1 MiB by "
+              + "default), so that an accepted body is never refused by Kafka afterwards.")
       .define(SYNTHETIC_STEPS, Type.STRING, "2..4", stepsValidator(), Importance.MEDIUM,
           "Calculations per synthetic problem, MIN..MAX (or one number).")
       .define(SYNTHETIC_MAX_NUMBER, Type.INT, 50, Range.between(5, 1_000_000), Importance.MEDIUM,

@@ -50,6 +50,11 @@ public final class TopicsCommand {
       try (Admin admin = Admin.create(cfg.kafkaClient())) {
         create(admin, cfg.topics(), cfg.getInt(ThinkstreamConfig.TOPIC_PARTITIONS),
             cfg.getShort(ThinkstreamConfig.TOPIC_REPLICATION_FACTOR), spec.commandLine().getOut());
+        Optional<String> mismatch = coPartitioningProblem(admin, cfg.topics());
+        if (mismatch.isPresent()) {
+          spec.commandLine().getErr().println("thinkstream topics create: " + mismatch.get());
+          return 1;
+        }
       }
       return 0;
     }
@@ -81,6 +86,36 @@ public final class TopicsCommand {
       }
       return 0;
     }
+  }
+
+  /**
+   * Why the rewards topology's lookups would be wrong, or empty when they are right. A sample finds
+   * its problem in a local store, and explore and judge results find their search and group, only
+   * when both topics of a pair have the same partition count (and their producers the same
+   * partitioner, murmur2 as the Java client's default: non-Java clients must be set to it, see the
+   * README); existing topics keep their counts, so a mismatch must be reported, not papered over.
+   */
+  public static Optional<String> coPartitioningProblem(Admin admin, Topics topics) throws IOException {
+    Set<String> existing = await(admin.listTopics().names(), "listing topics");
+    List<String> names = new ArrayList<>();
+    for (Topic<String, ?> t : List.of(topics.problems(), topics.samples(), topics.exploreResults(),
+        topics.judgeResults())) {
+      if (existing.contains(t.name())) {
+        names.add(t.name());
+      }
+    }
+    if (names.size() < 2) {
+      return Optional.empty();
+    }
+    Map<String, TopicDescription> described = await(admin.describeTopics(names).allTopicNames(), "describing topics");
+    Map<String, Integer> counts = new java.util.LinkedHashMap<>();
+    names.forEach(n -> counts.put(n, described.get(n).partitions().size()));
+    if (counts.values().stream().distinct().count() <= 1) {
+      return Optional.empty();
+    }
+    return Optional.of("partition counts differ " + counts + ": " + String.join(", ", names)
+        + " must have the same number of partitions (and murmur2-partitioned keys) for the rewards service to find"
+        + " each sample's problem; recreate them with one count (--partitions)");
   }
 
   /**

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.thinkstream.avro.Problem;
 import io.thinkstream.avro.Solution;
 import io.thinkstream.schemas.gsm8k.Gsm8kSolution;
+import io.thinkstream.schemas.text.FinalAnswer;
 import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -159,17 +160,36 @@ public final class JsonlProblems implements ProblemSource {
     if (solution.finalAnswer().isEmpty() || solution.finalAnswer().get().isBlank()) {
       return reject(line, "answer has no final line '#### <answer>'", line.bytes());
     }
+    String gold = solution.finalAnswer().get().replace(",", "").strip();
+    if (FinalAnswer.normalise(gold).isEmpty()) {
+      return reject(line, "final answer '" + solution.finalAnswer().get() + "' is not a number: gsm8k gold answers"
+          + " are numbers, which the verifier compares", line.bytes());
+    }
     Problem problem = Problem.newBuilder()
-        .setId(stem + "-" + line.number())
+        .setId(id(line))
         .setSource(name())
         .setQuestion(question)
-        .setGoldAnswer(solution.finalAnswer().get().replace(",", "").strip())
+        .setGoldAnswer(gold)
         .setSolutions(List.of(new Solution("reference", answer)))
         .setTask("gsm8k")
         .setMetadata(Map.of("file", file.getFileName().toString(), "line", String.valueOf(line.number())))
         .setCreatedAt(clock.instant())
         .build();
     return new Item.Good(problem);
+  }
+
+  /**
+   * The file's stem and line number, readable, plus a hash of the line's bytes: two files that
+   * share a name (train.jsonl of two data sets) cannot overwrite each other's problems, while the
+   * same line of the same file keeps its id on every replay.
+   */
+  private String id(LineReader.Line line) {
+    try {
+      byte[] digest = java.security.MessageDigest.getInstance("SHA-256").digest(line.bytes());
+      return stem + "-" + line.number() + "-" + java.util.HexFormat.of().formatHex(digest, 0, 4);
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is part of every JDK", e);
+    }
   }
 
   private Item reject(LineReader.Line line, String reason, byte[] raw) {

@@ -31,6 +31,7 @@ public final class ProblemPublisher implements AutoCloseable {
   private final Topics topics;
   private final KafkaProducer<byte[], byte[]> producer;
   private final Clock clock;
+  private final int maxRequestSize;
 
   /** What one run of {@link #publish} did. */
   public record Report(long produced, long rejected) {}
@@ -42,6 +43,8 @@ public final class ProblemPublisher implements AutoCloseable {
     config.putIfAbsent(ProducerConfig.LINGER_MS_CONFIG, 5);
     config.putIfAbsent(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
     this.producer = new KafkaProducer<>(config, new ByteArraySerializer(), new ByteArraySerializer());
+    Object maxRequest = config.getOrDefault(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 1 << 20);
+    this.maxRequestSize = Integer.parseInt(String.valueOf(maxRequest));
     this.topics = topics;
     this.clock = clock;
   }
@@ -98,6 +101,28 @@ public final class ProblemPublisher implements AutoCloseable {
           + failure.get().getMessage(), failure.get());
     }
     return new Report(produced.get(), rejected.get());
+  }
+
+  /** The producer's {@code max.request.size}: no record larger than this can be produced. */
+  public int maxRequestSize() {
+    return maxRequestSize;
+  }
+
+  /**
+   * Sends one record to {@code topic} and waits at most {@code timeout} for its acknowledgement;
+   * a {@link java.util.concurrent.TimeoutException} means Kafka is slow, not that the record is bad.
+   */
+  public <V> RecordMetadata sendAndWait(Topic<String, V> topic, String key, V value, java.time.Duration timeout)
+      throws IOException, java.util.concurrent.TimeoutException {
+    Future<RecordMetadata> future = send(topic, key, value, null);
+    try {
+      return future.get(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted while waiting for Kafka", e);
+    } catch (ExecutionException e) {
+      throw new IOException("Kafka rejected the record: " + e.getCause().getMessage(), e.getCause());
+    }
   }
 
   /** Sends one problem and waits for its acknowledgement. */

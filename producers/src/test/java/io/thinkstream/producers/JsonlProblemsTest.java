@@ -122,7 +122,7 @@ class JsonlProblemsTest {
 
     List<Item> items = read(file);
 
-    assertEquals(List.of("mixed-1", "mixed-6", "mixed-18", "mixed-19"), good(items).stream().map(Problem::getId).toList());
+    assertEquals(List.of("mixed-1", "mixed-6", "mixed-18", "mixed-19"), good(items).stream().map(JsonlProblemsTest::idWithoutHash).toList());
     assertEquals(List.of("2", "1000", "18", "19"), good(items).stream().map(Problem::getGoldAnswer).toList());
     assertEquals("Q6?", good(items).get(1).getQuestion());
     assertRejections(List.of(
@@ -152,7 +152,8 @@ class JsonlProblemsTest {
   void aGoodLineBecomesAFullProblem() throws IOException {
     Path file = new FileText().line(row(" How many? ", "2+2=<<2+2=4>>4\\n#### 4")).write(dir.resolve("tiny.jsonl"));
     Problem p = good(read(file)).get(0);
-    assertEquals(Problem.newBuilder().setId("tiny-1").setSource("jsonl:" + file).setQuestion("How many?")
+    assertTrue(p.getId().matches("tiny-1-[0-9a-f]{8}"), p.getId());
+    assertEquals(Problem.newBuilder().setId(p.getId()).setSource("jsonl:" + file).setQuestion("How many?")
         .setGoldAnswer("4").setSolutions(List.of(new Solution("reference", "2+2=<<2+2=4>>4\n#### 4")))
         .setTask("gsm8k").setMetadata(Map.of("file", "tiny.jsonl", "line", "1")).setCreatedAt(CLOCK.instant())
         .build(), p);
@@ -170,7 +171,7 @@ class JsonlProblemsTest {
 
     List<Item> items = read(file);
 
-    assertEquals(List.of("limit-1", "limit-2"), good(items).stream().map(Problem::getId).toList());
+    assertEquals(List.of("limit-1", "limit-2"), good(items).stream().map(JsonlProblemsTest::idWithoutHash).toList());
     assertRejections(List.of(new Rejection(3, "longer than the limit"), new Rejection(4, "longer than the limit")),
         rejected(items));
     assertEquals(MAX_LINE_BYTES, rejected(items).get(1).raw().length);
@@ -225,7 +226,7 @@ class JsonlProblemsTest {
       JsonNode row = json.readTree(lines.get(i));
       String answer = row.get("answer").asText();
       String afterHashes = answer.substring(answer.lastIndexOf("####") + 4).strip();
-      assertEquals("test-" + (i + 1), p.getId());
+      assertEquals("test-" + (i + 1), idWithoutHash(p));
       assertEquals(row.get("question").asText().strip(), p.getQuestion());
       assertEquals(afterHashes.replace(",", ""), p.getGoldAnswer(), p.getId());
       assertEquals(answer, p.getSolutions().get(0).getText(), p.getId());
@@ -259,5 +260,28 @@ class JsonlProblemsTest {
 
   static Path gsm8kTestFile() {
     return SharedData.gsm8k("test.jsonl");
+  }
+
+  private static String idWithoutHash(Problem p) {
+    return p.getId().replaceAll("-[0-9a-f]{8}$", "");
+  }
+
+  @Test
+  void filesThatShareANameGetDistinctIdsAndAReplayTheSameOnes() throws IOException {
+    Files.createDirectories(dir.resolve("a"));
+    Files.createDirectories(dir.resolve("b"));
+    Path a = new FileText().line(row("Q a?", "#### 1")).write(dir.resolve("a").resolve("train.jsonl"));
+    Path b = new FileText().line(row("Q b?", "#### 2")).write(dir.resolve("b").resolve("train.jsonl"));
+    String idA = good(read(a)).get(0).getId();
+    assertTrue(!idA.equals(good(read(b)).get(0).getId()), idA);
+    assertEquals(idA, good(read(a)).get(0).getId());
+  }
+
+  @Test
+  void aFinalAnswerThatIsNotANumberIsRejectedSayingSo() throws IOException {
+    Path file = new FileText().line(row("Q?", "#### seven")).line(row("Q2?", "#### 7")).write(dir.resolve("words.jsonl"));
+    List<Item> items = read(file);
+    assertEquals(1, good(items).size());
+    assertRejections(List.of(new Rejection(1, "final answer 'seven' is not a number")), rejected(items));
   }
 }

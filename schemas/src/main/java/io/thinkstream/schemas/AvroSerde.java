@@ -37,10 +37,12 @@ public final class AvroSerde<T extends SpecificRecord> implements Serde<T> {
   private final SpecificData model;
   private final SchemaStore olderSchemas;
   private final BinaryMessageEncoder<T> encoder;
+  private final boolean tombstones;
   /** One reader per writer schema met so far, by fingerprint. */
   private final Map<Long, DatumReader<T>> readers = new ConcurrentHashMap<>();
 
-  private AvroSerde(Class<T> type, Schema schema, SchemaStore olderSchemas) {
+  private AvroSerde(Class<T> type, Schema schema, SchemaStore olderSchemas, boolean tombstones) {
+    this.tombstones = tombstones;
     this.type = type;
     this.schema = schema;
     this.fingerprint = SchemaNormalization.parsingFingerprint64(schema);
@@ -60,7 +62,16 @@ public final class AvroSerde<T extends SpecificRecord> implements Serde<T> {
   /** A serde that can also read records written with the schemas that {@code olderSchemas} resolves. */
   public static <T extends SpecificRecord> AvroSerde<T> of(Class<T> type, SchemaStore olderSchemas) {
     Objects.requireNonNull(type, "type");
-    return new AvroSerde<>(type, SpecificData.get().getSchema(type), olderSchemas);
+    return new AvroSerde<>(type, SpecificData.get().getSchema(type), olderSchemas, true);
+  }
+
+  /**
+   * This serde, with null values passed through as tombstones ({@code true}, the default) or
+   * refused by the deserializer ({@code false}: for topics that are not compacted, where a null
+   * value means nothing and would fail later, far from its cause).
+   */
+  public AvroSerde<T> withTombstones(boolean allowed) {
+    return allowed == tombstones ? this : new AvroSerde<>(type, schema, olderSchemas, allowed);
   }
 
   public Class<T> type() {
@@ -81,11 +92,22 @@ public final class AvroSerde<T extends SpecificRecord> implements Serde<T> {
   public T decode(byte[] bytes) {
     try {
       DatumReader<T> reader = readers.computeIfAbsent(writerFingerprint(bytes), this::readerFor);
-      return reader.read(null, new BoundedDecoder(bytes, HEADER_BYTES));
+      if (bytes.length == HEADER_BYTES) {
+        throw new SerializationException("no body after the " + HEADER_BYTES + "-byte header");
+      }
+      BoundedDecoder in = new BoundedDecoder(bytes, HEADER_BYTES);
+      T record = reader.read(null, in);
+      if (in.remaining() > 0) {
+        // Two records glued together, or garbage after one: accepting the first would hide the rest.
+        throw new SerializationException(in.remaining() + " bytes left over after the Avro body");
+      }
+      return record;
     } catch (IOException | RuntimeException e) {
-      // Corrupt input surfaces from Avro as almost any exception (EOF, limits, bad indexes).
+      // Corrupt input surfaces from Avro as almost any exception (EOF, limits, bad indexes), some
+      // of them without a message.
+      String why = e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
       throw new SerializationException("cannot decode " + type.getSimpleName() + " from "
-          + bytes.length + " bytes: " + e.getMessage(), e);
+          + bytes.length + " bytes: " + why, e);
     }
   }
 
@@ -114,6 +136,12 @@ public final class AvroSerde<T extends SpecificRecord> implements Serde<T> {
 
   @Override
   public Deserializer<T> deserializer() {
-    return (topic, bytes) -> bytes == null ? null : decode(bytes);
+    return (topic, bytes) -> {
+      if (bytes == null && !tombstones) {
+        throw new SerializationException("null value (a tombstone) on " + topic
+            + ", which is not compacted: a " + type.getSimpleName() + " was expected");
+      }
+      return bytes == null ? null : decode(bytes);
+    };
   }
 }

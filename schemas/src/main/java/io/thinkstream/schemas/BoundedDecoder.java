@@ -28,6 +28,11 @@ final class BoundedDecoder extends Decoder {
     this.binary = DecoderFactory.get().directBinaryDecoder(in, null);
   }
 
+  /** Bytes not read yet: a whole record read with some left over was not one record. */
+  int remaining() {
+    return in.available();
+  }
+
   /** Fails unless {@code n} is between 0 and the number of unread bytes. */
   private int bounded(long n, String what) throws IOException {
     if (n < 0) {

@@ -21,7 +21,7 @@ import org.apache.avro.message.SchemaStore;
  */
 public final class SchemaHistory {
   private static final String DIR = "/io/thinkstream/schemas/history/";
-  private static final List<Schema> ALL = load();
+  private static final List<Schema> ALL = load(SchemaHistory.class, DIR);
   private static final SchemaStore.Cache STORE = new SchemaStore.Cache();
 
   static {
@@ -45,25 +45,38 @@ public final class SchemaHistory {
     return STORE.findByFingerprint(SchemaNormalization.parsingFingerprint64(schema)) != null;
   }
 
-  private static List<Schema> load() {
+  /**
+   * A store resolving this history and another one kept the same way ({@code index.txt} and
+   * {@code Name-vN.avsc} files under resource directory {@code dir} beside {@code owner}): how a
+   * module with schemas of its own (the streams module's state stores) evolves them too.
+   */
+  public static SchemaStore with(Class<?> owner, String dir) {
+    SchemaStore.Cache store = new SchemaStore.Cache();
+    ALL.forEach(store::addSchema);
+    load(owner, dir).forEach(store::addSchema);
+    return store;
+  }
+
+  /** The released versions under {@code dir} beside {@code owner}, in index order. */
+  public static List<Schema> load(Class<?> owner, String dir) {
     List<Schema> out = new ArrayList<>();
-    for (String name : read("index.txt").split("\\R")) {
+    for (String name : read(owner, dir, "index.txt").split("\\R")) {
       if (!name.isBlank()) {
         // a parser per file: versions of one schema define the same names
-        out.add(new Schema.Parser().parse(read(name.strip())));
+        out.add(new Schema.Parser().parse(read(owner, dir, name.strip())));
       }
     }
     return Collections.unmodifiableList(out);
   }
 
-  private static String read(String name) {
-    try (InputStream in = SchemaHistory.class.getResourceAsStream(DIR + name)) {
+  private static String read(Class<?> owner, String dir, String name) {
+    try (InputStream in = owner.getResourceAsStream(dir + name)) {
       if (in == null) {
-        throw new IllegalStateException("schema history resource missing from the jar: " + DIR + name);
+        throw new IllegalStateException("schema history resource missing from the jar: " + dir + name);
       }
       return new String(in.readAllBytes(), StandardCharsets.UTF_8);
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot read " + DIR + name, e);
+      throw new UncheckedIOException("cannot read " + dir + name, e);
     }
   }
 }

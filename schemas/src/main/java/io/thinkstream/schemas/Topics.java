@@ -6,6 +6,8 @@ import io.thinkstream.avro.Evaluation;
 import io.thinkstream.avro.ExploreRequest;
 import io.thinkstream.avro.ExploreResult;
 import io.thinkstream.avro.Feedback;
+import io.thinkstream.avro.JudgeRequest;
+import io.thinkstream.avro.JudgeResult;
 import io.thinkstream.avro.PreferencePair;
 import io.thinkstream.avro.Problem;
 import io.thinkstream.avro.Reward;
@@ -34,11 +36,19 @@ public record Topics(
     Topic<String, Checkpoint> checkpoints,
     Topic<String, Evaluation> evaluations,
     Topic<String, Feedback> feedback,
-    Topic<String, DeadLetter> deadLetters) {
+    Topic<String, DeadLetter> deadLetters,
+    Topic<String, JudgeRequest> judgeRequests,
+    Topic<String, JudgeResult> judgeResults) {
 
   /** Experiment topics keep every record: the log is the experiment and must replay exactly. */
   private static final Map<String, String> RETAINED =
       Map.of("cleanup.policy", "delete", "retention.ms", "-1", "retention.bytes", "-1");
+  /**
+   * Judge traffic is a work queue between the rewards topology and the judge worker, not part of
+   * the experiment: a week covers any outage the rewards application's judge timeout waits for.
+   */
+  private static final Map<String, String> SEVEN_DAYS =
+      Map.of("cleanup.policy", "delete", "retention.ms", String.valueOf(7L * 24 * 3600 * 1000));
   /** Poison records are kept a month for inspection. */
   private static final Map<String, String> THIRTY_DAYS =
       Map.of("cleanup.policy", "delete", "retention.ms", String.valueOf(30L * 24 * 3600 * 1000));
@@ -70,7 +80,9 @@ public record Topics(
         topic(prefix + "checkpoints", Checkpoint.class, RETAINED),
         topic(prefix + "evaluations", Evaluation.class, RETAINED),
         topic(prefix + "feedback", Feedback.class, RETAINED),
-        topic(prefix + "dead-letters", DeadLetter.class, THIRTY_DAYS));
+        topic(prefix + "dead-letters", DeadLetter.class, THIRTY_DAYS),
+        topic(prefix + "judge-requests", JudgeRequest.class, SEVEN_DAYS),
+        topic(prefix + "judge-results", JudgeResult.class, SEVEN_DAYS));
   }
 
   /**
@@ -84,7 +96,7 @@ public record Topics(
 
   public List<Topic<String, ?>> all() {
     return List.of(problems, samples, exploreRequests, exploreResults, rewards, preferences,
-        sftExamples, checkpoints, evaluations, feedback, deadLetters);
+        sftExamples, checkpoints, evaluations, feedback, deadLetters, judgeRequests, judgeResults);
   }
 
   public Optional<Topic<String, ?>> byName(String name) {
@@ -94,6 +106,9 @@ public record Topics(
   private static <V extends SpecificRecord> Topic<String, V> topic(
       String name, Class<V> type, Map<String, String> config) {
     Serde<String> key = Serdes.String();
-    return new Topic<>(name, key, AvroSerde.of(type), config);
+    // A null value is a tombstone only where compaction gives it a meaning; elsewhere it is a
+    // poison record, refused by the deserializer so that it reaches the dead letters with that reason.
+    boolean tombstones = config.getOrDefault("cleanup.policy", "").contains("compact");
+    return new Topic<>(name, key, AvroSerde.of(type).withTombstones(tombstones), config);
   }
 }

@@ -19,6 +19,10 @@ import io.thinkstream.avro.OffsetRange;
 import io.thinkstream.avro.PairKind;
 import io.thinkstream.avro.PreferencePair;
 import io.thinkstream.avro.FollowUp;
+import io.thinkstream.avro.JudgeItem;
+import io.thinkstream.avro.JudgeRequest;
+import io.thinkstream.avro.JudgeResult;
+import io.thinkstream.avro.JudgeScore;
 import io.thinkstream.avro.Problem;
 import io.thinkstream.avro.Reward;
 import io.thinkstream.avro.RewardKind;
@@ -111,7 +115,16 @@ class AvroSerdeTest {
             DeadLetter.newBuilder().setTopic("file:x.jsonl").setPartition(-1).setOffset(12).setError("not JSON")
                 .setRaw(ByteBuffer.wrap(new byte[] {(byte) 0xC3, 0x28, 0, -1})).setCreatedAt(T).build(),
             DeadLetter.newBuilder().setTopic("problems").setPartition(0).setOffset(0).setError("")
-                .setRaw(ByteBuffer.wrap(new byte[0])).setCreatedAt(T).build()));
+                .setRaw(ByteBuffer.wrap(new byte[0])).setCreatedAt(T).build()),
+        new Case("JudgeRequest",
+            JudgeRequest.newBuilder().setGroupId("p1|1|s1").setProblemId("p1").setPolicyVersion(1).setPrompt("q")
+                .setGold("5").setItems(List.of(new JudgeItem("s1", "It is 5."))).setCreatedAt(T).build(),
+            JudgeRequest.newBuilder().setGroupId("").setProblemId("").setPolicyVersion(0).setPrompt("")
+                .setItems(List.of()).setCreatedAt(T).build()),
+        new Case("JudgeResult",
+            JudgeResult.newBuilder().setGroupId("p1|1|s1").setJudgeId("http:m")
+                .setScores(List.of(new JudgeScore("s1", 7.5, "slow", 2))).setCreatedAt(T).build(),
+            JudgeResult.newBuilder().setGroupId("").setJudgeId("").setScores(List.of()).setCreatedAt(T).build()));
   }
 
   private static Sample.Builder sample() {
@@ -170,7 +183,7 @@ class AvroSerdeTest {
     Set<String> topicTypes = Topics.DEFAULT.all().stream()
         .map(t -> ((AvroSerde<?>) t.value()).type().getSimpleName()).collect(Collectors.toSet());
     Set<String> tested = cases().map(Case::type).collect(Collectors.toSet());
-    assertEquals(11, topicTypes.size());
+    assertEquals(13, topicTypes.size());
     assertEquals(topicTypes, tested);
   }
 
@@ -179,6 +192,30 @@ class AvroSerdeTest {
     Topic<String, SpecificRecord> topic = topicFor(Checkpoint.class);
     assertNull(topic.value().serializer().serialize(topic.name(), null));
     assertNull(topic.value().deserializer().deserialize(topic.name(), null));
+  }
+
+  @Test
+  void aTombstoneOnATopicThatIsNotCompactedIsRefusedWithThatReason() {
+    SerializationException e = assertThrows(SerializationException.class,
+        () -> Topics.DEFAULT.samples().value().deserializer().deserialize("samples", null));
+    assertTrue(e.getMessage().contains("null value (a tombstone) on samples, which is not compacted"), e.getMessage());
+  }
+
+  @Test
+  void bytesLeftOverAfterTheBodyAreRefused() {
+    byte[] one = encode(problem());
+    byte[] glued = Arrays.copyOf(one, one.length + 3);
+    SerializationException e = assertThrows(SerializationException.class,
+        () -> AvroSerde.of(Problem.class).decode(glued));
+    assertTrue(e.getMessage().contains("3 bytes left over after the Avro body"), e.getMessage());
+  }
+
+  @Test
+  void aHeaderOnlyRecordSaysNoBody() {
+    byte[] header = Arrays.copyOf(encode(problem()), 10);
+    SerializationException e = assertThrows(SerializationException.class,
+        () -> AvroSerde.of(Problem.class).decode(header));
+    assertTrue(e.getMessage().endsWith("no body after the 10-byte header"), e.getMessage());
   }
 
   @ParameterizedTest(name = "{0}")

@@ -17,14 +17,15 @@ import org.junit.jupiter.params.provider.ValueSource;
 class TopicsTest {
   /** ARCHITECTURE.md, "Topics", in its order. */
   private static final List<String> NAMES = List.of("problems", "samples", "explore-requests", "explore-results",
-      "rewards", "preferences", "sft-examples", "checkpoints", "evaluations", "feedback", "dead-letters");
+      "rewards", "preferences", "sft-examples", "checkpoints", "evaluations", "feedback", "dead-letters",
+      "judge-requests", "judge-results");
 
   private static List<String> names(Topics topics) {
     return topics.all().stream().map(Topic::name).toList();
   }
 
   @Test
-  void elevenTopicsNamedAsInTheArchitecture() {
+  void thirteenTopicsNamedAsInTheArchitecture() {
     assertEquals(NAMES, names(Topics.DEFAULT));
   }
 
@@ -32,7 +33,8 @@ class TopicsTest {
   void accessorsMatchTheirNames() {
     Topics t = Topics.DEFAULT;
     assertEquals(List.of(t.problems(), t.samples(), t.exploreRequests(), t.exploreResults(), t.rewards(),
-        t.preferences(), t.sftExamples(), t.checkpoints(), t.evaluations(), t.feedback(), t.deadLetters()), t.all());
+        t.preferences(), t.sftExamples(), t.checkpoints(), t.evaluations(), t.feedback(), t.deadLetters(),
+        t.judgeRequests(), t.judgeResults()), t.all());
     assertEquals(Problem.class, ((AvroSerde<?>) t.problems().value()).type());
     assertEquals(Checkpoint.class, ((AvroSerde<?>) t.checkpoints().value()).type());
   }
@@ -56,7 +58,7 @@ class TopicsTest {
   @Test
   void experimentTopicsAreRetainedForever() {
     for (Topic<String, ?> topic : Topics.DEFAULT.all()) {
-      if (topic.name().equals("dead-letters")) {
+      if (topic.name().equals("dead-letters") || topic.name().startsWith("judge-")) {
         continue;
       }
       assertEquals("delete", topic.config().get("cleanup.policy"), topic.name());

@@ -15,9 +15,9 @@ import java.util.regex.Pattern;
 
 /**
  * An LLM judge behind an OpenAI-compatible chat completions endpoint ({@code POST
- * <base>/chat/completions}). The rubric asks for a line {@code Score: N} from 0 to 10; anything
- * else — no such line, an HTTP error, a timeout — is {@link Judge.Unparseable}, which makes the
- * response the rejected side rather than stopping the stream.
+ * <base>/chat/completions}). The rubric asks for a line {@code Score: N} from 0 to 10; a reply
+ * without one is {@link Judge.Unparseable}, which makes the response the rejected side; no reply
+ * (an I/O error, a timeout, HTTP 429 or 5xx) is {@link Judge.Failed}, which the worker retries.
  */
 public final class HttpJudge implements Judge {
   static final String RUBRIC = """
@@ -54,16 +54,23 @@ public final class HttpJudge implements Judge {
           .header("Content-Type", "application/json")
           .POST(HttpRequest.BodyPublishers.ofString(body(prompt, response)))
           .build(), HttpResponse.BodyHandlers.ofString());
+      if (reply.statusCode() == 429 || reply.statusCode() / 100 == 5) {
+        return new Failed("HTTP " + reply.statusCode() + ": " + reply.body());
+      }
       if (reply.statusCode() / 100 != 2) {
         return new Unparseable("HTTP " + reply.statusCode() + ": " + reply.body());
       }
       JsonNode content = JSON.readTree(reply.body()).path("choices").path(0).path("message").path("content");
       return parse(content.asText(""));
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      return new Unparseable("not JSON: " + e.getOriginalMessage());
+    } catch (java.net.http.HttpTimeoutException e) {
+      return new Failed("timed out after " + timeout.toMillis() + " ms (" + e.getMessage() + ")");
     } catch (IOException e) {
-      return new Unparseable(e.getClass().getSimpleName() + ": " + e.getMessage());
+      return new Failed(e.getClass().getSimpleName() + ": " + e.getMessage());
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      return new Unparseable("interrupted");
+      return new Failed("interrupted");
     }
   }
 

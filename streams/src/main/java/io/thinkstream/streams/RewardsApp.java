@@ -3,10 +3,13 @@ package io.thinkstream.streams;
 import io.thinkstream.schemas.Topics;
 import io.thinkstream.streams.internal.DeadLetters;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Properties;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsBuilder;
@@ -27,9 +30,11 @@ public final class RewardsApp implements AutoCloseable {
    * client or Streams properties (e.g. {@code kafka.*} pass-through from the CLI).
    */
   public record Config(String bootstrapServers, Topics topics, String applicationId, String stateDir,
-      long commitIntervalMs, RewardsConfig.Settings settings, Optional<Judge> judge, Map<String, Object> extra) {
+      long commitIntervalMs, RewardsConfig.Settings settings, Optional<Judge> judge, Map<String, Object> extra,
+      Optional<JudgeWorker.Settings> embeddedWorker, String workerGroupId) {
     public Config {
       Objects.requireNonNull(judge, "judge");
+      Objects.requireNonNull(embeddedWorker, "embeddedWorker");
       Objects.requireNonNull(bootstrapServers, "bootstrapServers");
       Objects.requireNonNull(topics, "topics");
       Objects.requireNonNull(settings, "settings");
@@ -39,32 +44,107 @@ public final class RewardsApp implements AutoCloseable {
     /** From the rewards keys of {@code props} (see {@link RewardsConfig#DEF}). */
     public static Config of(String bootstrapServers, Topics topics, Map<String, ?> props, Map<String, Object> extra) {
       RewardsConfig c = new RewardsConfig(props);
+      Optional<JudgeWorker.Settings> worker = c.getString(RewardsConfig.JUDGE_WORKER).equals("embedded")
+          ? Optional.of(c.judgeWorker()) : Optional.empty();
       return new Config(bootstrapServers, topics, c.getString(RewardsConfig.APPLICATION_ID),
-          c.getString(RewardsConfig.STATE_DIR), c.getLong(RewardsConfig.COMMIT_INTERVAL_MS), c.settings(), c.judge(), extra);
+          c.getString(RewardsConfig.STATE_DIR), c.getLong(RewardsConfig.COMMIT_INTERVAL_MS), c.settings(), c.judge(),
+          extra, worker, c.getString(RewardsConfig.JUDGE_WORKER_GROUP_ID));
     }
   }
 
   private static final Logger LOG = LoggerFactory.getLogger(RewardsApp.class);
 
   private final KafkaStreams streams;
+  private final Optional<JudgeWorker> worker;
+  private final List<Runnable> onError;
 
-  private RewardsApp(KafkaStreams streams) {
+  private RewardsApp(KafkaStreams streams, Optional<JudgeWorker> worker, List<Runnable> onError) {
     this.streams = streams;
+    this.worker = worker;
+    this.onError = onError;
   }
 
   /** Builds the topology and starts it; returns at once (the streams threads run in the background). */
   public static RewardsApp start(Config config) {
-    Topology topology = RewardsTopology.build(new StreamsBuilder(), config.topics(), config.settings(), config.judge())
+    Topology topology = RewardsTopology.build(new StreamsBuilder(), config.topics(), config.settings())
         .build(properties(config));
     KafkaStreams streams = new KafkaStreams(topology, properties(config));
-    // Poison records never get here (they go to dead-letters); what does is a broker or state
-    // failure, which a fresh thread that restores from the changelogs can survive.
-    streams.setUncaughtExceptionHandler(e -> {
-      LOG.error("stream thread failed, replacing it", e);
-      return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
+    streams.setUncaughtExceptionHandler(new Replacements());
+    List<Runnable> onError = new CopyOnWriteArrayList<>();
+    streams.setStateListener((now, before) -> {
+      if (now == KafkaStreams.State.ERROR) {
+        LOG.error("the rewards application failed (state {} after {})", now, before);
+        onError.forEach(Runnable::run);
+      }
     });
     streams.start();
-    return new RewardsApp(streams);
+    // The judge runs beside the stream threads, never on them: see JudgeWorker.
+    Optional<JudgeWorker> worker = config.judge().isPresent() && config.settings().judging()
+        ? config.embeddedWorker().map(w -> JudgeWorker.start(new JudgeWorker.Config(config.bootstrapServers(),
+            config.topics(), config.workerGroupId(), config.judge().get(), w, clientProperties(config))))
+        : Optional.empty();
+    return new RewardsApp(streams, worker, onError);
+  }
+
+  /**
+   * Poison records never get here (they go to dead-letters); what does is a broker or state
+   * failure, which a fresh thread that restores from the changelogs can survive. A thread that
+   * keeps failing is replaced after a growing pause (1 s, 2 s, ... 30 s); more than
+   * {@link #MAX_FAILURES} failures within {@link #FAILURE_WINDOW} stop the application (state
+   * ERROR), so that its supervisor restarts it instead of it spinning.
+   */
+  private static final class Replacements implements StreamsUncaughtExceptionHandler {
+    private static final int MAX_FAILURES = 10;
+    private static final Duration FAILURE_WINDOW = Duration.ofMinutes(10);
+    private final java.util.Deque<Long> failures = new java.util.ArrayDeque<>();
+
+    @Override
+    public synchronized StreamThreadExceptionResponse handle(Throwable e) {
+      long now = System.currentTimeMillis();
+      failures.addLast(now);
+      while (!failures.isEmpty() && failures.peekFirst() < now - FAILURE_WINDOW.toMillis()) {
+        failures.removeFirst();
+      }
+      if (failures.size() > MAX_FAILURES) {
+        LOG.error("stream threads failed {} times in {}: shutting down", failures.size(), FAILURE_WINDOW, e);
+        return StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
+      }
+      long pause = Math.min(30_000L, 1000L << Math.min(failures.size() - 1, 5));
+      LOG.error("stream thread failed ({} in {}), replacing it in {} ms", failures.size(), FAILURE_WINDOW, pause, e);
+      try {
+        Thread.sleep(pause);
+      } catch (InterruptedException interrupted) {
+        Thread.currentThread().interrupt();
+      }
+      return StreamThreadExceptionResponse.REPLACE_THREAD;
+    }
+  }
+
+  /** Runs {@code action} when the application reaches state ERROR (e.g. to exit non-zero from main). */
+  public void onError(Runnable action) {
+    onError.add(action);
+    if (streams.state() == KafkaStreams.State.ERROR) {
+      action.run();
+    }
+  }
+
+  /** The pass-through client properties that apply to a plain consumer and producer (security, etc.). */
+  private static Map<String, Object> clientProperties(Config config) {
+    Map<String, Object> out = new java.util.HashMap<>();
+    config.extra().forEach((k, v) -> {
+      if (!k.startsWith("producer.") && !k.startsWith("consumer.") && !k.startsWith("main.consumer.")
+          && !k.startsWith("restore.consumer.") && !k.startsWith("global.consumer.") && !k.startsWith("admin.")
+          && (!StreamsConfig.configDef().names().contains(k) || ConsumerConfig.configNames().contains(k)
+              || ProducerConfig.configNames().contains(k))) {
+        out.put(k, v);
+      }
+    });
+    return out;
+  }
+
+  /** The embedded judge worker, when the application runs one. */
+  public Optional<JudgeWorker> judgeWorker() {
+    return worker;
   }
 
   /** The Streams properties: exactly_once_v2 and the dead-letter handlers are not optional. */
@@ -99,6 +179,7 @@ public final class RewardsApp implements AutoCloseable {
 
   /** Stops processing, commits, and closes (waits up to 30 s). */
   public void stop() {
+    worker.ifPresent(JudgeWorker::close);
     streams.close(Duration.ofSeconds(30));
   }
 

@@ -24,6 +24,8 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.BiPredicate;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -39,7 +41,9 @@ import org.apache.kafka.streams.KafkaStreams;
  * {@code thinkstream bench rewards}: throughput of the rewards application (verify, group, pair)
  * for ~2 KB samples next to the raw produce+consume rate of the same broker in the same run, and
  * the p99 latency from a group's last sample being sent to its first pair being readable
- * (read_committed) at a fixed offered rate. The caller provides a running broker and two created
+ * (read_committed) at a fixed offered rate. Since the pipeline writes several times the bytes it
+ * reads (outputs, changelogs, repartitions), it is also set against a raw produce + consume of the
+ * bytes it wrote ({@code ratio_vs_bytes_equivalent}). The caller provides a running broker and two created
  * topic sets (one for the raw baseline, one for the application).
  */
 public final class RewardsBench {
@@ -53,12 +57,21 @@ public final class RewardsBench {
     }
   }
 
+  /**
+   * {@code ratioVsBytesEquivalent}: the pipeline's samples/s against a raw produce + consume of
+   * the bytes the pipeline wrote per sample ({@code bytesWritten}: inputs, every output topic,
+   * changelogs and repartitions, measured as log growth on the broker) in the same run.
+   */
   public record Result(long samples, double rawPerSec, double rewardsPerSec, double ratioVsRaw,
-      long latencySamples, double rate, double p50Ms, double p99Ms, double maxMs) {
+      long latencySamples, double rate, double p50Ms, double p99Ms, double maxMs, long bytesWritten,
+      double bytesEquivalentPerSec, double ratioVsBytesEquivalent) {
     public String json() {
       return JSON.createObjectNode().put("samples", samples).put("sample_bytes", SAMPLE_BYTES)
           .put("raw_per_s", round(rawPerSec)).put("rewards_per_s", round(rewardsPerSec))
-          .put("ratio_vs_raw", round(ratioVsRaw)).put("latency_samples", latencySamples)
+          .put("ratio_vs_raw", round(ratioVsRaw)).put("bytes_written", bytesWritten)
+          .put("bytes_per_sample", samples == 0 ? 0 : bytesWritten / samples)
+          .put("bytes_equivalent_per_s", round(bytesEquivalentPerSec))
+          .put("ratio_vs_bytes_equivalent", round(ratioVsBytesEquivalent)).put("latency_samples", latencySamples)
           .put("offered_rate", round(rate)).put("p50_ms", round(p50Ms)).put("p99_ms", round(p99Ms))
           .put("max_ms", round(maxMs)).toString();
     }
@@ -82,27 +95,66 @@ public final class RewardsBench {
   public static Result run(String bootstrap, Topics raw, Topics rewards, Options options, PrintWriter log)
       throws IOException, InterruptedException {
     RewardsBench bench = new RewardsBench(bootstrap, options, log);
-    double rawRate = bench.raw(raw);
-    Result result = bench.rewards(rewards, rawRate);
+    double rawRate = bench.raw(raw, options.samples());
+    Result pipeline = bench.rewards(rewards, rawRate);
+    // the same bytes the pipeline wrote, as plain records through the same broker
+    int value = bench.rawValue(raw).length;
+    int records = (int) Math.max(1, pipeline.bytesWritten() / value);
+    double recordsPerSec = bench.raw(raw, records);
+    double equivalent = pipeline.samples() / (records / recordsPerSec);
+    log.printf("raw equivalent: %d bytes as %d records of %d bytes, %.0f records/s = %.0f pipeline samples/s%n",
+        pipeline.bytesWritten(), records, value, recordsPerSec, equivalent);
+    Result result = new Result(pipeline.samples(), rawRate, pipeline.rewardsPerSec(), pipeline.ratioVsRaw(),
+        pipeline.latencySamples(), pipeline.rate(), pipeline.p50Ms(), pipeline.p99Ms(), pipeline.maxMs(),
+        pipeline.bytesWritten(), equivalent, pipeline.rewardsPerSec() / equivalent);
     log.println(result.json());
     log.flush();
     return result;
   }
 
-  private double raw(Topics topics) throws InterruptedException {
+  private byte[] rawValue(Topics topics) {
+    return topics.samples().value().serializer().serialize(topics.samples().name(), sample("raw-0", 0, true));
+  }
+
+  private double raw(Topics topics, int records) throws InterruptedException {
     String topic = topics.samples().name();
-    byte[] value = topics.samples().value().serializer().serialize(topic, sample("raw-0", 0, true));
+    byte[] value = rawValue(topics);
     try (KafkaProducer<byte[], byte[]> producer = producer();
          Reader reader = new Reader(List.of(topic), (r, t) -> true)) {
       long start = System.nanoTime();
-      for (int i = 0; i < options.samples(); i++) {
+      for (int i = 0; i < records; i++) {
         producer.send(new ProducerRecord<>(topic, ("raw-" + (i / options.k())).getBytes(StandardCharsets.UTF_8), value));
       }
       producer.flush();
-      reader.await(options.samples(), Duration.ofMinutes(5));
-      double rate = options.samples() / ((System.nanoTime() - start) / 1e9);
-      log.printf("raw produce+consume: %d records of %d bytes, %.0f records/s%n", options.samples(), value.length, rate);
+      reader.await(records, Duration.ofMinutes(5));
+      double rate = records / ((System.nanoTime() - start) / 1e9);
+      log.printf("raw produce+consume: %d records of %d bytes, %.0f records/s%n", records, value.length, rate);
       return rate;
+    }
+  }
+
+  /**
+   * Bytes in the logs of the pipeline's topics (its topic set and its internal topics), summed over
+   * every broker's log directories: the growth across a run is what the run wrote.
+   */
+  private long logBytes(String topicPrefix, String applicationId) throws InterruptedException {
+    try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+      List<Integer> brokers = admin.describeCluster().nodes().get().stream().map(n -> n.id()).toList();
+      long total = 0;
+      for (var dirs : admin.describeLogDirs(brokers).allDescriptions().get().values()) {
+        for (var dir : dirs.values()) {
+          for (var e : dir.replicaInfos().entrySet()) {
+            String topic = e.getKey().topic();
+            if (topic.startsWith(applicationId + "-")
+                || (topic.startsWith(topicPrefix) && !topic.startsWith(applicationId) && !topic.startsWith("__"))) {
+              total += e.getValue().size();
+            }
+          }
+        }
+      }
+      return total;
+    } catch (java.util.concurrent.ExecutionException e) {
+      throw new IllegalStateException("cannot describe the broker's log directories: " + e.getCause(), e.getCause());
     }
   }
 
@@ -116,14 +168,17 @@ public final class RewardsBench {
             .serialize(topics.problems().name(), problem("b" + g)));
       }
       producer.flush();
+      String applicationId = "rewards-bench-" + System.currentTimeMillis();
+      String topicPrefix = topics.samples().name().substring(0, topics.samples().name().length() - "samples".length());
       RewardsApp.Config config = RewardsApp.Config.of(bootstrap, topics, Map.of(
-          RewardsConfig.APPLICATION_ID, "rewards-bench-" + System.currentTimeMillis(),
+          RewardsConfig.APPLICATION_ID, applicationId,
           RewardsConfig.STATE_DIR, state.toString(), RewardsConfig.EXPECTED_K, options.k(),
           RewardsConfig.JUDGE, "none"), Map.of());
       try (RewardsApp app = RewardsApp.start(config)) {
         awaitRunning(app);
         String rewardsTopic = topics.rewards().name();
         double rate;
+        long bytesBefore = logBytes(topicPrefix, applicationId);
         try (Reader outcomes = new Reader(List.of(rewardsTopic), (r, t) -> isOutcome(topics, r))) {
           long start = System.nanoTime();
           for (int g = 0; g < groups; g++) {
@@ -133,12 +188,17 @@ public final class RewardsBench {
           outcomes.await(groups * options.k(), Duration.ofMinutes(5));
           rate = groups * options.k() / ((System.nanoTime() - start) / 1e9);
         }
+        Thread.sleep(1000); // the last pairs, SFT examples and changelog writes commit after the last reward
+        long written = logBytes(topicPrefix, applicationId) - bytesBefore;
+        log.printf("rewards wrote %d bytes for %d samples (%d per sample, inputs, outputs, changelogs and"
+            + " repartitions)%n", written, groups * options.k(), written / Math.max(1, groups * options.k()));
         log.printf("rewards: %d samples verified, grouped and paired, %.0f samples/s (%.2f of raw)%n",
             groups * options.k(), rate, rate / rawRate);
         double[] latencies = latency(producer, topics, groups, latencyGroups);
         Arrays.sort(latencies);
         return new Result(groups * options.k(), rawRate, rate, rate / rawRate, latencies.length,
-            options.rate(), percentile(latencies, 0.5), percentile(latencies, 0.99), latencies[latencies.length - 1]);
+            options.rate(), percentile(latencies, 0.5), percentile(latencies, 0.99), latencies[latencies.length - 1],
+            written, 0, 0);
       }
     } finally {
       deleteQuietly(state);
@@ -166,6 +226,8 @@ public final class RewardsBench {
           send(producer, topics.samples().name(), id, topics.samples().value().serializer()
               .serialize(topics.samples().name(), sample(id, i, i % 2 == 0)));
         }
+        // start the clock before the flush too: a pair can be read before this thread runs again
+        lastSent.put(id, System.nanoTime());
         producer.flush(); // the group's last sample is on the broker: start its clock
         lastSent.put(id, System.nanoTime());
       }

@@ -33,6 +33,17 @@ public final class RewardsConfig extends AbstractConfig {
   public static final String JUDGE_MODEL = "judge.model";
   public static final String JUDGE_TIMEOUT_MS = "judge.timeout.ms";
   public static final String JUDGE_THOUGHT_MARKER = "judge.thought.marker";
+  public static final String JUDGE_RESULT_TIMEOUT_MS = "judge.result.timeout.ms";
+  public static final String JUDGE_WORKER = "judge.worker";
+  public static final String JUDGE_WORKER_GROUP_ID = "judge.worker.group.id";
+  public static final String JUDGE_CONCURRENCY = "judge.concurrency";
+  public static final String JUDGE_RETRIES = "judge.retries";
+  public static final String JUDGE_RETRY_BACKOFF_MS = "judge.retry.backoff.ms";
+  public static final String JUDGE_BREAKER_FAILURES = "judge.breaker.failures";
+  public static final String JUDGE_BREAKER_OPEN_MS = "judge.breaker.open.ms";
+  public static final String EXPLORE_TIMEOUT_MS = "explore.timeout.ms";
+  public static final String PROBLEM_WAIT_MS = "problem.wait.ms";
+  public static final String PROBLEM_WAIT_MAX = "problem.wait.max";
 
   public static final ConfigDef DEF = new ConfigDef()
       .define(APPLICATION_ID, Type.STRING, "thinkstream-rewards", new ConfigDef.NonEmptyString(), Importance.HIGH,
@@ -65,17 +76,46 @@ public final class RewardsConfig extends AbstractConfig {
           "Base URL of the OpenAI-compatible endpoint of the http judge (POST <url>/chat/completions).")
       .define(JUDGE_MODEL, Type.STRING, "judge", Importance.MEDIUM, "Model name sent to the http judge.")
       .define(JUDGE_TIMEOUT_MS, Type.LONG, 30_000L, Range.atLeast(1), Importance.LOW,
-          "Timeout of one http judge call; a timeout counts as an unparseable (rejected) output.")
+          "Timeout of one judge call in the judge worker; a call that times out is retried (judge.retries), then "
+              + "the response has no score and is the rejected side.")
       .define(JUDGE_THOUGHT_MARKER, Type.STRING, "</think>", Importance.MEDIUM,
           "The judge sees only the text after the last occurrence of this marker (the response); without "
               + "the marker, only the sample's answer part, never its reasoning steps.")
       .define(JUDGE_RHO, Type.DOUBLE, 0.25, Range.between(0.0, 0.5), Importance.MEDIUM,
-          "Length penalty of the judge score: s = z(score) - rho * z(length).");
+          "Length penalty of the judge score: s = z(score) - rho * z(length).")
+      .define(JUDGE_RESULT_TIMEOUT_MS, Type.LONG, 600_000L, Range.atLeast(1), Importance.MEDIUM,
+          "A judged group whose judge-results record has not come this long after its request closes without "
+              + "JUDGE rewards and pairs (counted as judge-timed-out); a result without its group is dropped after it.")
+      .define(JUDGE_WORKER, Type.STRING, "embedded", ValidString.in("embedded", "none"), Importance.MEDIUM,
+          "embedded: the rewards application runs a judge worker (judge-requests -> judge-results) beside its "
+              + "stream threads; none: judge workers run as processes of their own.")
+      .define(JUDGE_WORKER_GROUP_ID, Type.STRING, "thinkstream-judge", new ConfigDef.NonEmptyString(),
+          Importance.LOW, "Consumer group of the judge workers.")
+      .define(JUDGE_CONCURRENCY, Type.INT, 8, Range.between(1, 256), Importance.MEDIUM,
+          "Judge calls in flight at once per judge worker.")
+      .define(JUDGE_RETRIES, Type.INT, 2, Range.between(0, 10), Importance.LOW,
+          "Retries of a judge call that failed or timed out (not of one that answered unparseably).")
+      .define(JUDGE_RETRY_BACKOFF_MS, Type.LONG, 500L, Range.atLeast(0), Importance.LOW,
+          "Wait before the first retry of a judge call; doubled before each further one.")
+      .define(JUDGE_BREAKER_FAILURES, Type.INT, 5, Range.between(1, 1000), Importance.LOW,
+          "Failed judge calls in a row that open the circuit breaker (calls then fail fast).")
+      .define(JUDGE_BREAKER_OPEN_MS, Type.LONG, 30_000L, Range.atLeast(1), Importance.LOW,
+          "How long the judge's circuit breaker stays open before one call may try again.")
+      .define(EXPLORE_TIMEOUT_MS, Type.LONG, 600_000L, Range.atLeast(1), Importance.MEDIUM,
+          "A first-pit search still waiting for explore results this long after it started is evicted "
+              + "(counted as pit-search-evicted); its sample gets the FIRST_PIT reward its explored prefixes support.")
+      .define(PROBLEM_WAIT_MS, Type.LONG, 60_000L, Range.atLeast(1), Importance.MEDIUM,
+          "A sample whose problem is not in the problems store yet waits this long for it (problems and samples "
+              + "arrive on different topics), then goes to dead-letters.")
+      .define(PROBLEM_WAIT_MAX, Type.LONG, 100_000L, Range.atLeast(0), Importance.LOW,
+          "Most samples waiting for their problem per task; beyond it a sample of an unknown problem goes to "
+              + "dead-letters at once.");
 
   /** The typed settings the topology is built from. */
   public record Settings(int expectedK, Duration groupTimeout, Duration dedupWindow, int sftMaxPerProblem,
       long maxPolicyLag, int exploreK, int exploreMaxSteps, boolean exploreParallel, double judgeRho,
-      String thoughtMarker) {
+      String thoughtMarker, boolean judging, Duration judgeResultTimeout, Duration exploreTimeout,
+      Duration problemWait, long problemWaitMax) {
     public static Settings defaults() {
       return of(Map.of());
     }
@@ -94,7 +134,16 @@ public final class RewardsConfig extends AbstractConfig {
     return new Settings(getInt(EXPECTED_K), Duration.ofMillis(getLong(GROUP_TIMEOUT_MS)),
         Duration.ofMillis(getLong(DEDUP_WINDOW_MS)), getInt(SFT_MAX_PER_PROBLEM), getLong(MAX_POLICY_LAG),
         getInt(EXPLORE_K), getInt(EXPLORE_MAX_STEPS), getString(EXPLORE_MODE).equals("parallel"),
-        getDouble(JUDGE_RHO), getString(JUDGE_THOUGHT_MARKER));
+        getDouble(JUDGE_RHO), getString(JUDGE_THOUGHT_MARKER), !getString(JUDGE).equals("none"),
+        Duration.ofMillis(getLong(JUDGE_RESULT_TIMEOUT_MS)), Duration.ofMillis(getLong(EXPLORE_TIMEOUT_MS)),
+        Duration.ofMillis(getLong(PROBLEM_WAIT_MS)), getLong(PROBLEM_WAIT_MAX));
+  }
+
+  /** How the judge worker calls the judge. */
+  public JudgeWorker.Settings judgeWorker() {
+    return new JudgeWorker.Settings(getInt(JUDGE_CONCURRENCY), Duration.ofMillis(getLong(JUDGE_TIMEOUT_MS)),
+        getInt(JUDGE_RETRIES), Duration.ofMillis(getLong(JUDGE_RETRY_BACKOFF_MS)), getInt(JUDGE_BREAKER_FAILURES),
+        Duration.ofMillis(getLong(JUDGE_BREAKER_OPEN_MS)));
   }
 
   /** The configured judge; empty for {@code judge=none}. */

@@ -4,9 +4,14 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.thinkstream.schemas.gsm8k.Gsm8kSolution;
 import io.thinkstream.schemas.text.FinalAnswer;
-import java.io.BufferedReader;
+import java.io.BufferedInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.InputStream;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -31,6 +36,21 @@ public final class Verify {
 
   private Verify() {}
 
+  /** The next line's bytes without its LF (or CRLF); null at the end of the input. */
+  private static byte[] readLine(InputStream in) throws IOException {
+    ByteArrayOutputStream line = new ByteArrayOutputStream();
+    int b = in.read();
+    if (b < 0) {
+      return null;
+    }
+    while (b >= 0 && b != '\n') {
+      line.write(b);
+      b = in.read();
+    }
+    byte[] out = line.toByteArray();
+    return out.length > 0 && out[out.length - 1] == '\r' ? java.util.Arrays.copyOf(out, out.length - 1) : out;
+  }
+
   /** Checks {@code file}, printing each faulty row and then the summary line to {@code out}. */
   public static Result run(Path file, PrintWriter out) throws IOException {
     long rows = 0;
@@ -39,10 +59,21 @@ public final class Verify {
     long stepsChecked = 0;
     long stepsOk = 0;
     long bad = 0;
-    try (BufferedReader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+    try (InputStream in = new BufferedInputStream(Files.newInputStream(file), 1 << 16)) {
       long lineNo = 0;
-      for (String line = in.readLine(); line != null; line = in.readLine()) {
+      for (byte[] bytes = readLine(in); bytes != null; bytes = readLine(in)) {
         lineNo++;
+        String line;
+        try {
+          // strict: a malformed or overlong sequence is reported with its line, never replaced by U+FFFD
+          line = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+              .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(bytes)).toString();
+        } catch (CharacterCodingException e) {
+          rows++;
+          bad++;
+          out.println("line " + lineNo + ": not valid UTF-8 (" + e.getMessage() + ")");
+          continue;
+        }
         if (line.isBlank()) {
           continue;
         }

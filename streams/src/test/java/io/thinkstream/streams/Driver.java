@@ -1,5 +1,7 @@
 package io.thinkstream.streams;
 
+import io.thinkstream.avro.JudgeRequest;
+import io.thinkstream.avro.JudgeResult;
 import io.thinkstream.avro.Problem;
 import io.thinkstream.avro.Sample;
 import io.thinkstream.avro.SampleTimings;
@@ -31,14 +33,30 @@ final class Driver implements AutoCloseable {
   }
 
   Driver(RewardsConfig.Settings settings, Optional<Judge> judge, Path stateDir) {
+    this(settings, stateDir, builder -> RewardsTopology.build(builder, TOPICS, settings));
+  }
+
+  Driver(RewardsConfig.Settings settings, Path stateDir,
+      java.util.function.Function<StreamsBuilder, StreamsBuilder> topology) {
     RewardsApp.Config config = new RewardsApp.Config("dummy:9092", TOPICS, "rewards-test", stateDir.toString(),
-        100, settings, judge, Map.of());
+        100, settings, Optional.empty(), Map.of(), Optional.empty(), "judge");
     Properties props = RewardsApp.properties(config);
     // The test driver drops dead letters that the deserialization handler sends under exactly_once_v2
     // (its mock producer has no open transaction then); the integration test covers the EOS path.
     props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.AT_LEAST_ONCE);
-    driver = new TopologyTestDriver(RewardsTopology.build(new StreamsBuilder(), TOPICS, settings, judge).build(props),
-        props, T0);
+    driver = new TopologyTestDriver(topology.apply(new StreamsBuilder()).build(props), props, T0);
+  }
+
+  /** Plays the judge worker: answers every pending judge request with {@code judge}; returns how many. */
+  int judge(Judge judge) {
+    TestOutputTopic<String, JudgeRequest> requests = output(TOPICS.judgeRequests());
+    TestInputTopic<String, JudgeResult> results = input(TOPICS.judgeResults());
+    int n = 0;
+    for (JudgeRequest request : requests.readValuesToList()) {
+      results.pipeInput(request.getGroupId(), JudgeWorker.judgeOnce(request, judge));
+      n++;
+    }
+    return n;
   }
 
   <V> TestInputTopic<String, V> input(Topic<String, V> topic) {

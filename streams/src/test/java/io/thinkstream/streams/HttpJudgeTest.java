@@ -36,7 +36,7 @@ class HttpJudgeTest {
       assertTrue(request.get().contains("It is 9.") && request.get().contains("Score: N"), request.get());
       assertInstanceOf(Judge.Unparseable.class, judge.judge("Q", "broken", Optional.empty()));
       HttpJudge nowhere = new HttpJudge("http://localhost:1/v1", "m", Duration.ofSeconds(2));
-      assertInstanceOf(Judge.Unparseable.class, nowhere.judge("Q", "R", Optional.empty()));
+      assertInstanceOf(Judge.Failed.class, nowhere.judge("Q", "R", Optional.empty()));
     } finally {
       server.stop(0);
     }

@@ -54,6 +54,7 @@ class JudgeTest {
       samples.pipeInput("p", sample("p", "short", 1, List.of("secret thought B"), "Eight, briefly."));
       samples.pipeInput("p", sample("p", "bad", 1, List.of("secret thought C"), "Two, briefly!!"));
       samples.pipeInput("p", sample("p", "garbled", 1, List.of("secret thought D"), "???"));
+      assertEquals(1, d.judge(judge), "one judge request per closed group");
       List<Reward> judged = d.output(TOPICS.rewards()).readValuesToList().stream()
           .filter(r -> r.getKind() == RewardKind.JUDGE).toList();
       assertEquals(4, judged.size());
@@ -82,7 +83,7 @@ class JudgeTest {
 
   @Test
   void theJudgeSeesOnlyTheTextAfterTheThoughtMarker() {
-    var pairs = new io.thinkstream.streams.internal.JudgePairs(new VerifierJudge(), 0.25, "</think>");
+    var pairs = new io.thinkstream.streams.internal.JudgePairs(0.25, "</think>");
     var g = io.thinkstream.streams.avro.GradedSample.newBuilder().setSampleId("s").setProblemId("p")
         .setPolicyVersion(1).setPrompt("Q").setSteps(List.of("<think>hmm 7?", "no, 9</think> It is 9."))
         .setAnswer("#### 9").setCorrect(true).setGold("9").setArrivedAtMs(0).build();

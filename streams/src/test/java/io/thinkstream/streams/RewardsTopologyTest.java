@@ -118,6 +118,8 @@ class RewardsTopologyTest {
       d.input(TOPICS.samples()).pipeInput("nope", sample("nope", "s0", 1, List.of("1"), "#### 1"));
       d.input(TOPICS.problems()).pipeInput("p", problem("p", "4"));
       d.input(TOPICS.samples()).pipeInput("p", sample("p", "s1", 1, List.of("2+2=4"), "#### 4"));
+      assertEquals(1, d.output(TOPICS.deadLetters()).getQueueSize(), "a sample of an unseen problem waits first");
+      d.driver.advanceWallClockTime(Duration.ofMillis(RewardsConfig.of(Map.of()).problemWait().toMillis() + 1000));
 
       List<DeadLetter> letters = d.output(TOPICS.deadLetters()).readValuesToList();
       assertEquals(2, letters.size(), letters.toString());
@@ -189,14 +191,35 @@ class RewardsTopologyTest {
   }
 
   @Test
-  void outcomeRewardsFlagTheLastNumberFallback() {
+  void aLastNumberOnlyCompletionIsNotCorrect() {
     try (Driver d = new Driver(settings(Map.of()), state)) {
       d.input(TOPICS.problems()).pipeInput("p", problem("p", "1200"));
       d.input(TOPICS.samples()).pipeInput("p", sample("p", "s", 1, List.of("It costs 2 * 600"), "so $1,200 in all"));
       Reward r = d.output(TOPICS.rewards()).readValue();
       assertEquals(RewardKind.OUTCOME, r.getKind());
-      assertEquals(1.0, r.getValue());
+      assertEquals(0.0, r.getValue(), "no stated final answer is never correct");
       assertEquals("LAST_NUMBER", r.getDetails().get("method"));
+      assertEquals("$1,200", r.getDetails().get("extracted"), "the guess is still reported");
+      assertTrue(r.getDetails().containsKey("unparseable"), r.getDetails().toString());
+      assertEquals(0, d.output(TOPICS.sftExamples()).getQueueSize());
+    }
+  }
+
+  @Test
+  void aTombstoneAndBytesLeftOverAfterTheBodyAreDeadLetteredWithTheirReasons() {
+    try (Driver d = new Driver(settings(Map.of()), state)) {
+      d.input(TOPICS.problems()).pipeInput("p", problem("p", "4"));
+      TestInputTopic<byte[], byte[]> raw = d.driver.createInputTopic(TOPICS.samples().name(),
+          new ByteArraySerializer(), new ByteArraySerializer());
+      raw.pipeInput("p".getBytes(StandardCharsets.UTF_8), (byte[]) null);
+      byte[] one = TOPICS.samples().value().serializer().serialize("samples",
+          sample("p", "s1", 1, List.of("2+2=4"), "#### 4"));
+      raw.pipeInput("p".getBytes(StandardCharsets.UTF_8), java.util.Arrays.copyOf(one, one.length + 2));
+      List<DeadLetter> letters = d.output(TOPICS.deadLetters()).readValuesToList();
+      assertEquals(2, letters.size(), letters.toString());
+      assertTrue(letters.get(0).getError().contains("null value (a tombstone)"), letters.get(0).getError());
+      assertTrue(letters.get(1).getError().contains("2 bytes left over after the Avro body"), letters.get(1).getError());
+      assertEquals(0, d.output(TOPICS.rewards()).getQueueSize());
     }
   }
 }

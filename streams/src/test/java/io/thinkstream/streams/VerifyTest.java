@@ -42,4 +42,23 @@ class VerifyTest {
     assertTrue(text.toString().contains("line 2: step 1: 2*3 = 6, not 7"), text.toString());
     assertTrue(text.toString().contains("line 4: no final answer"), text.toString());
   }
+
+  @Test
+  void invalidUtf8IncludingOverlongFormsIsNamedByLineAndTheRestIsChecked() throws Exception {
+    Path file = dir.resolve("bad.jsonl");
+    byte[] good = "{\"question\":\"q\",\"answer\":\"#### 6\"}\n".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+    bytes.write(good);
+    bytes.write(new byte[] {'{', '"', (byte) 0xC0, (byte) 0xAF, '"', '}', '\n'}); // overlong '/'
+    bytes.write(new byte[] {(byte) 0xFF, '\n'});
+    bytes.write(good);
+    Files.write(file, bytes.toByteArray());
+    StringWriter text = new StringWriter();
+    Verify.Result r = Verify.run(file, new PrintWriter(text));
+    assertEquals(4, r.rows());
+    assertEquals(2, r.rowsOk());
+    assertEquals(2, r.badLines());
+    assertTrue(text.toString().contains("line 2: not valid UTF-8"), text.toString());
+    assertTrue(text.toString().contains("line 3: not valid UTF-8"), text.toString());
+  }
 }

@@ -59,10 +59,10 @@ class CliTest {
   void topicsCreateIsIdempotent() {
     Cli first = run("idem.", "topics", "create");
     assertEquals(0, first.exitCode(), first.toString());
-    assertEquals(11, first.outLines().stream().filter(l -> l.startsWith("created")).count(), first.toString());
+    assertEquals(13, first.outLines().stream().filter(l -> l.startsWith("created")).count(), first.toString());
     Cli second = run("idem.", "topics", "create");
     assertEquals(0, second.exitCode(), second.toString());
-    assertEquals(11, second.outLines().stream().filter(l -> l.startsWith("exists")).count(), second.toString());
+    assertEquals(13, second.outLines().stream().filter(l -> l.startsWith("exists")).count(), second.toString());
   }
 
   @Test
@@ -129,7 +129,7 @@ class CliTest {
 
     Topics topics = Topics.withPrefix("mixed.");
     List<String> ids = RoundTrip.readAll(broker.bootstrap(), topics.problems()).stream()
-        .map(r -> r.value().getId()).sorted().toList();
+        .map(r -> r.value().getId().replaceAll("-[0-9a-f]{8}$", "")).sorted().toList(); // ids end in a hash of the line
     assertEquals(List.of("mixed-1", "mixed-6"), ids);
     List<DeadLetter> letters = RoundTrip.readAll(broker.bootstrap(), topics.deadLetters()).stream()
         .map(RoundTrip.Keyed::value).sorted((a, b) -> Long.compare(a.getOffset(), b.getOffset())).toList();
@@ -163,6 +163,22 @@ class CliTest {
     assertEquals(0, summary.get("rejected").asLong(), produce.toString());
     assertEquals(1319, RoundTrip.readAll(broker.bootstrap(), Topics.withPrefix("gsm.").problems()).size());
     assertEquals(0, RoundTrip.readAll(broker.bootstrap(), Topics.withPrefix("gsm.").deadLetters()).size());
+  }
+
+  @Test
+  void topicsCreateReportsAndRewardsRefusesProblemsAndSamplesThatAreNotCoPartitioned() throws Exception {
+    Topics topics = Topics.withPrefix("cop.");
+    try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(
+        RoundTrip.client(broker.bootstrap()))) {
+      admin.createTopics(List.of(new org.apache.kafka.clients.admin.NewTopic(topics.problems().name(), 2, (short) 1),
+          new org.apache.kafka.clients.admin.NewTopic(topics.samples().name(), 3, (short) 1))).all().get();
+    }
+    Cli create = run("cop.", "topics", "create");
+    assertEquals(1, create.exitCode(), create.toString());
+    assertTrue(create.err().contains("partition counts differ {cop.problems=2, cop.samples=3"), create.err());
+    Cli rewards = run("cop.", "rewards");
+    assertEquals(1, rewards.exitCode(), rewards.toString());
+    assertTrue(rewards.err().contains("refusing to start: partition counts differ"), rewards.err());
   }
 
   @Test

@@ -17,6 +17,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.List;
@@ -78,7 +79,7 @@ class HttpIngestTest {
 
     List<Problem> problems = RoundTrip.readAll(broker.bootstrap(), TOPICS.problems()).stream()
         .map(RoundTrip.Keyed::value).toList();
-    Problem labelled = problems.stream().filter(p -> p.getId().equals("p-1")).findFirst().orElseThrow();
+    Problem labelled = problems.stream().filter(p -> p.getId().equals("http-p-1")).findFirst().orElseThrow();
     assertEquals("42", labelled.getGoldAnswer());
     assertEquals("http", labelled.getSource());
     assertEquals("u9", labelled.getMetadata().get("user"));
@@ -106,6 +107,104 @@ class HttpIngestTest {
     assertError(send("POST", "/feedback", "{\"responseId\":\"r\"}"), 400, "missing field 'rating'");
     assertError(send("POST", "/feedback", "{\"responseId\":\"r\",\"rating\":\"good\"}"), 400, "must be a number");
     assertEquals(200, send("GET", "/health", null).statusCode());
+  }
+
+  @Test
+  void eachBadInputGetsItsStatusAndNothingReachesTheTopic() throws Exception {
+    int before = RoundTrip.readAll(broker.bootstrap(), TOPICS.problems()).size();
+    assertError(raw("/problems", "application/json", new byte[] {'{', '"', 'q', (byte) 0xC3, 0x28, '"', '}'}), 400,
+        "not valid UTF-8");
+    // an overlong '"' (C0 A2) must not be read as a quote: strict decoders reject overlong forms
+    assertError(raw("/problems", "application/json", bytes("{\"question\":\"a", (byte) 0xC0, (byte) 0xA2, "}")),
+        400, "not valid UTF-8");
+    assertError(send("POST", "/problems", "{\"id\":\"  \",\"question\":\"q\"}"), 400, "field 'id' is empty");
+    assertError(send("POST", "/problems", "{\"question\":\"q\"} {\"question\":\"r\"}"), 400, "not JSON");
+    assertError(send("POST", "/problems", "{\"question\":\"q\",\"question\":\"r\"}"), 400, "Duplicate field");
+    assertError(raw("/problems", "text/plain", bytes("{\"question\":\"q\"}")), 415, "application/json");
+    assertError(raw("/problems", "application/json; charset=ISO-8859-1", bytes("{\"question\":\"q\"}")), 415, "UTF-8");
+    assertError(raw("/problems", null, bytes("{\"question\":\"q\"}")), 415, "got none");
+    assertError(send("POST", "/problems", "{\"question\":\"q\",\"task\":\"gsm8k\",\"answer\":\"#### seven\"}"), 400,
+        "not a number");
+    assertEquals(before, RoundTrip.readAll(broker.bootstrap(), TOPICS.problems()).size(), "nothing on problems");
+    assertEquals(202, raw("/problems", "application/json; charset=utf-8",
+        bytes("{\"id\":\"c-1\",\"question\":\"Q one?\"}")).statusCode());
+    assertError(send("POST", "/problems", "{\"id\":\"c-1\",\"question\":\"Another question?\"}"), 409,
+        "already used by a different problem");
+    assertEquals(202, send("POST", "/problems", "{\"id\":\"c-1\",\"question\":\"Q one?\"}").statusCode(),
+        "the same problem again is a retry");
+  }
+
+  @Test
+  void fiveSlowClientsDoNotDelayASixthRequest() throws Exception {
+    List<java.net.Socket> slow = new java.util.ArrayList<>();
+    try {
+      for (int i = 0; i < 5; i++) {
+        java.net.Socket s = new java.net.Socket("localhost", ingest.port());
+        // the probe that stalled the JDK server: a large declared body, 10 bytes of it sent
+        s.getOutputStream().write(("POST /problems HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            + "Content-Length: " + (i % 2 == 0 ? 100_000_000 : 4000) + "\r\n\r\n{\"question").getBytes(StandardCharsets.UTF_8));
+        s.getOutputStream().flush();
+        slow.add(s);
+      }
+      for (int i = 0; i < 5; i++) {
+        java.net.Socket s = new java.net.Socket("localhost", ingest.port());
+        s.getOutputStream().write("POST /problems HTTP/1.1\r\nHost: x\r\nContent-".getBytes(StandardCharsets.UTF_8));
+        slow.add(s); // headers that never end
+      }
+      Thread.sleep(200);
+      long start = System.nanoTime();
+      HttpResponse<String> health = send("GET", "/health", null);
+      long ms = (System.nanoTime() - start) / 1_000_000;
+      assertEquals(200, health.statusCode());
+      assertTrue(ms < 1000, "health answered after " + ms + " ms");
+      HttpResponse<String> problem = send("POST", "/problems", "{\"question\":\"Beside the slow ones?\"}");
+      assertEquals(202, problem.statusCode(), problem.body());
+      System.err.println("health beside 10 slow clients: " + ms + " ms");
+    } finally {
+      for (java.net.Socket s : slow) {
+        s.close();
+      }
+    }
+  }
+
+  @Test
+  void twoHundredConcurrentRequestsAreAllAcceptedAndAllOnTheTopic() throws Exception {
+    List<java.util.concurrent.CompletableFuture<HttpResponse<String>>> replies = new java.util.ArrayList<>();
+    for (int i = 0; i < 200; i++) {
+      HttpRequest request = HttpRequest.newBuilder(URI.create("http://localhost:" + ingest.port() + "/problems"))
+          .header("Content-Type", "application/json")
+          .POST(HttpRequest.BodyPublishers.ofString("{\"id\":\"many-" + i + "\",\"question\":\"Q" + i + "?\"}")).build();
+      replies.add(HTTP.sendAsync(request, HttpResponse.BodyHandlers.ofString()));
+    }
+    for (var reply : replies) {
+      assertEquals(202, reply.get().statusCode(), reply.get().body());
+    }
+    java.util.Set<String> ids = new java.util.HashSet<>();
+    RoundTrip.readAll(broker.bootstrap(), TOPICS.problems()).forEach(r -> ids.add(r.value().getId()));
+    for (int i = 0; i < 200; i++) {
+      assertTrue(ids.contains("http-many-" + i), "http-many-" + i + " is not on the topic");
+    }
+  }
+
+  private static byte[] bytes(Object... parts) {
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    for (Object p : parts) {
+      if (p instanceof String s) {
+        out.writeBytes(s.getBytes(StandardCharsets.UTF_8));
+      } else {
+        out.write((Byte) p);
+      }
+    }
+    return out.toByteArray();
+  }
+
+  private static HttpResponse<String> raw(String path, String contentType, byte[] body) throws Exception {
+    HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://localhost:" + ingest.port() + path))
+        .POST(HttpRequest.BodyPublishers.ofByteArray(body));
+    if (contentType != null) {
+      request.header("Content-Type", contentType);
+    }
+    return HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
   }
 
   private static void assertError(HttpResponse<String> response, int status, String message) throws Exception {

@@ -2,13 +2,15 @@ package io.thinkstream.schemas.gsm8k;
 
 import java.math.BigDecimal;
 import java.math.MathContext;
+import java.math.RoundingMode;
 
 /**
  * A safe arithmetic parser for calculator annotations: numbers (with optional thousands
- * separators and decimals), + - * / (also x, × and ÷) and parentheses, unary minus. It evaluates
- * nothing but arithmetic — there is no code evaluator behind it. Division uses 34 significant digits.
+ * separators and decimals), + - * / (also x, × and ÷), Python's floor division {@code //} (some
+ * GSM8K annotations are written in Python), parentheses and unary minus. It evaluates nothing but
+ * arithmetic — there is no code evaluator behind it. Division uses 34 significant digits.
  *
- * <pre>expr := term (('+'|'-') term)* ; term := unary (('*'|'/') unary)* ;
+ * <pre>expr := term (('+'|'-') term)* ; term := unary (('*'|'/'|'//') unary)* ;
  * unary := '-' unary | '(' expr ')' | number</pre>
  */
 public final class Arithmetic {
@@ -57,11 +59,13 @@ public final class Arithmetic {
       if (eat('*') || eat('x') || eat('×')) {
         value = value.multiply(unary(), PRECISION);
       } else if (eat('/') || eat('÷')) {
+        boolean floor = text.charAt(pos - 1) == '/' && eat('/');
         BigDecimal divisor = unary();
         if (divisor.signum() == 0) {
           throw error("division by zero");
         }
-        value = value.divide(divisor, PRECISION);
+        // Python's a // b rounds towards negative infinity, also for negative and decimal operands.
+        value = floor ? value.divide(divisor, 0, RoundingMode.FLOOR) : value.divide(divisor, PRECISION);
       } else {
         return value;
       }

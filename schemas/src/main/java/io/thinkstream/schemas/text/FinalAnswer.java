@@ -10,7 +10,9 @@ import java.util.regex.Pattern;
 /**
  * The final answer of a solution text and its number. Extraction tries, in order: the last
  * {@code #### X} line (GSM8K), the last "the answer is X", and — flagged as a guess — the last
- * number anywhere. Normalisation accepts thousands separators, currency signs, percent signs,
+ * number anywhere. Only a stated answer ({@link Method#HASHES} or {@link Method#ANSWER_IS}) can
+ * match: the last-number guess is reported (a verifier shows what it would have been) but is never
+ * correct, or a policy would learn that stating no answer and ending on the right number pays. Normalisation accepts thousands separators, currency signs, percent signs,
  * decimals and fractions {@code a/b}, so "$1,200.50", "50%" and "3/4" compare as numbers.
  */
 public record FinalAnswer(String text, Method method, Optional<BigDecimal> value) {
@@ -55,10 +57,15 @@ public record FinalAnswer(String text, Method method, Optional<BigDecimal> value
     return last == null ? NONE_FOUND : new FinalAnswer(last, Method.LAST_NUMBER, normalise(last));
   }
 
-  /** Whether the answer's number equals {@code gold}'s (both normalised). */
+  /** Whether the answer was stated ({@code ####} or "the answer is"), not guessed from the last number. */
+  public boolean stated() {
+    return method == Method.HASHES || method == Method.ANSWER_IS;
+  }
+
+  /** Whether the answer was stated and its number equals {@code gold}'s (both normalised). */
   public boolean matches(String gold) {
     Optional<BigDecimal> g = normalise(gold);
-    return value.isPresent() && g.isPresent()
+    return stated() && value.isPresent() && g.isPresent()
         && value.get().setScale(COMPARE_SCALE, RoundingMode.HALF_UP)
             .compareTo(g.get().setScale(COMPARE_SCALE, RoundingMode.HALF_UP)) == 0;
   }

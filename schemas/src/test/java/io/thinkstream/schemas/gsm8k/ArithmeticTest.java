@@ -37,6 +37,11 @@ class ArithmeticTest {
       "2x3             | 6",
       "6÷4             | 1.5",
       "1/3*3           | 1",
+      "7//2            | 3",
+      "-7//2           | -4",
+      "7.5//2          | 3",
+      "10//3*3         | 9",
+      "3/4             | 0.75",
   })
   void evaluates(String expression, BigDecimal expected) {
     BigDecimal value = Arithmetic.evaluate(expression);
@@ -58,7 +63,7 @@ class ArithmeticTest {
       "''           | expected a number",
       "()           | expected a number at ')'",
       "1.2.3        | malformed number '1.2.3'",
-      "560//10      | expected a number at '/'",
+      "560///10     | expected a number at '/'",
       "2**3         | expected a number at '*'",
       "1e5          | unexpected 'e'",
       ".            | malformed number",

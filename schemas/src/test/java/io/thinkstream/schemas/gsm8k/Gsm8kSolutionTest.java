@@ -131,4 +131,16 @@ class Gsm8kSolutionTest {
     Check check = Gsm8kSolution.parse("x <<" + expression + "=" + claimed + ">>\n#### 1").check(Optional.empty());
     assertEquals(ok ? 1 : 0, check.annotationsOk(), check.errors().toString());
   }
+
+  @Test
+  void fractionAnnotationsAndFloorDivisionCheckOk() {
+    // GSM8K test row 320 claims a fraction; some annotations are Python
+    Gsm8kSolution s = Gsm8kSolution.parse("It is <<3/4=3/4>>3/4 of them\nThen <<45//3=15>>15 groups\n"
+        + "A third: <<1/3=1/3>>1/3\n#### 15");
+    Gsm8kSolution.Check check = s.check(java.util.Optional.of("15"));
+    org.junit.jupiter.api.Assertions.assertEquals(3, check.annotationsOk(), check.errors().toString());
+    org.junit.jupiter.api.Assertions.assertTrue(check.ok(), check.errors().toString());
+    org.junit.jupiter.api.Assertions.assertFalse(Gsm8kSolution.parse("<<3/4=4/3>>\n#### 1").check(
+        java.util.Optional.empty()).ok());
+  }
 }

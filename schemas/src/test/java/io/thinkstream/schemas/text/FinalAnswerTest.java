@@ -17,7 +17,9 @@ class FinalAnswerTest {
     assertTrue(answerIs.matches("1250"));
     FinalAnswer last = FinalAnswer.extract("2 and 3 make 5 apples");
     assertEquals(Method.LAST_NUMBER, last.method());
-    assertTrue(last.matches("5"));
+    assertEquals("5", last.text(), "the guess is reported");
+    assertFalse(last.matches("5"), "a last-number guess is never correct");
+    assertFalse(last.stated());
     assertEquals(Method.NONE, FinalAnswer.extract("no numbers here").method());
   }
 

@@ -55,19 +55,30 @@ public final class DeadLetters implements DeserializationExceptionHandler, Proce
   private List<ProducerRecord<byte[], byte[]>> letter(ErrorHandlerContext context, byte[] key, byte[] value,
       String reason) {
     LOG.warn("dead letter from {}-{}@{}: {}", context.topic(), context.partition(), context.offset(), reason);
-    DeadLetter letter = DeadLetter.newBuilder()
-        .setTopic(context.topic() == null ? "" : context.topic())
-        .setPartition(context.partition())
-        .setOffset(context.offset())
-        .setError(reason)
-        .setRaw(ByteBuffer.wrap(value == null ? new byte[0] : value))
-        .setCreatedAt(Instant.ofEpochMilli(System.currentTimeMillis()))
-        .build();
+    DeadLetter letter = of(context.topic() == null ? "" : context.topic(), context.partition(), context.offset(),
+        reason, value);
     return List.of(new ProducerRecord<>(topic, key, SERDE.encode(letter)));
   }
 
-  private static String reason(Exception e) {
+  /**
+   * A dead letter that a processor forwards itself, for what fails outside of {@code process}
+   * (punctuators: samples whose problem never came, groups whose pair builder threw).
+   */
+  public static DeadLetter of(String topic, int partition, long offset, String reason, byte[] raw) {
+    return DeadLetter.newBuilder()
+        .setTopic(topic)
+        .setPartition(partition)
+        .setOffset(offset)
+        .setError(reason.length() > MAX_REASON ? reason.substring(0, MAX_REASON) + "..." : reason)
+        .setRaw(ByteBuffer.wrap(raw == null ? new byte[0] : raw))
+        .setCreatedAt(Instant.ofEpochMilli(System.currentTimeMillis()))
+        .build();
+  }
+
+  /** The reason of a failure, as a dead letter states it. */
+  public static String reason(Exception e) {
     String message = e.getClass().getSimpleName() + ": " + e.getMessage();
     return message.length() > MAX_REASON ? message.substring(0, MAX_REASON) + "..." : message;
   }
+
 }

@@ -1,15 +1,19 @@
 package io.thinkstream.streams.internal;
 
+import io.thinkstream.avro.JudgeItem;
+import io.thinkstream.avro.JudgeRequest;
+import io.thinkstream.avro.JudgeResult;
+import io.thinkstream.avro.JudgeScore;
 import io.thinkstream.avro.PairKind;
 import io.thinkstream.avro.Reward;
 import io.thinkstream.avro.RewardKind;
-import io.thinkstream.streams.Judge;
 import io.thinkstream.streams.avro.GradedSample;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.kafka.streams.KeyValue;
 
@@ -18,15 +22,15 @@ import org.apache.kafka.streams.KeyValue;
  * each sample's response — the text after the thought marker, or the sample's answer part when
  * there is no marker — and s = z(score) − ρ·z(length) over the group; chosen = argmax s,
  * rejected = argmin s, and unparseable judge outputs are always the rejected side. The pair holds
- * the full completions (thought and response), since the policy is trained on both.
+ * the full completions (thought and response), since the policy is trained on both. The judge
+ * itself runs in the judge worker, off the stream thread: {@link #request} is what it is sent and
+ * {@link #apply} turns its answer into rewards and the pair.
  */
-public final class JudgePairs implements GroupProcessor.Builder {
-  private final Judge judge;
+public final class JudgePairs {
   private final double rho;
   private final String thoughtMarker;
 
-  public JudgePairs(Judge judge, double rho, String thoughtMarker) {
-    this.judge = judge;
+  public JudgePairs(double rho, String thoughtMarker) {
     this.rho = rho;
     this.thoughtMarker = thoughtMarker;
   }
@@ -38,18 +42,38 @@ public final class JudgePairs implements GroupProcessor.Builder {
     return at >= 0 ? completion.substring(at + thoughtMarker.length()).strip() : sample.getAnswer().strip();
   }
 
-  @Override
-  public List<KeyValue<String, SpecificRecord>> apply(List<GradedSample> group) {
+  /** What the judge worker is sent for a closed group: responses only, never a thought. */
+  public JudgeRequest request(String groupId, List<GradedSample> group, long nowMs) {
+    GradedSample first = group.get(0);
+    List<JudgeItem> items = new ArrayList<>(group.size());
+    for (GradedSample s : group) {
+      items.add(new JudgeItem(s.getSampleId(), response(s)));
+    }
+    return JudgeRequest.newBuilder()
+        .setGroupId(groupId)
+        .setProblemId(first.getProblemId())
+        .setPolicyVersion(first.getPolicyVersion())
+        .setPrompt(first.getPrompt())
+        .setGold(first.getGold())
+        .setItems(items)
+        .setCreatedAt(Instant.ofEpochMilli(nowMs))
+        .build();
+  }
+
+  /** JUDGE rewards for every sample and the JUDGE pair, from the judge's scores of the group. */
+  public List<KeyValue<String, SpecificRecord>> apply(List<GradedSample> group, JudgeResult result) {
+    Map<String, JudgeScore> byId = new HashMap<>();
+    result.getScores().forEach(s -> byId.put(s.getSampleId(), s));
     int n = group.size();
     double[] score = new double[n];
     double[] length = new double[n];
     boolean[] parsed = new boolean[n];
     for (int i = 0; i < n; i++) {
       GradedSample s = group.get(i);
-      String response = response(s);
-      length[i] = response.length();
-      if (judge.judge(s.getPrompt(), response, Optional.of(s.getGold())) instanceof Judge.Scored scored) {
-        score[i] = scored.score();
+      length[i] = response(s).length();
+      JudgeScore js = byId.get(s.getSampleId());
+      if (js != null && js.getScore() != null && Double.isFinite(js.getScore())) {
+        score[i] = js.getScore();
         parsed[i] = true;
       }
     }
@@ -79,14 +103,21 @@ public final class JudgePairs implements GroupProcessor.Builder {
     List<KeyValue<String, SpecificRecord>> out = new ArrayList<>();
     for (int i = 0; i < n; i++) {
       GradedSample g = group.get(i);
+      JudgeScore js = byId.get(g.getSampleId());
+      Map<String, String> details = new LinkedHashMap<>();
+      details.put("score", parsed[i] ? String.valueOf(score[i]) : "unparseable");
+      details.put("length", String.valueOf((long) length[i]));
+      details.put("group", result.getGroupId());
+      if (js != null && js.getError() != null) {
+        details.put("error", js.getError());
+      }
       out.add(KeyValue.pair(g.getSampleId(), Reward.newBuilder()
           .setSampleId(g.getSampleId())
           .setProblemId(g.getProblemId())
           .setKind(RewardKind.JUDGE)
           .setValue(s[i])
-          .setJudgeId(judge.id())
-          .setDetails(Map.of("score", parsed[i] ? String.valueOf(score[i]) : "unparseable",
-              "length", String.valueOf((long) length[i])))
+          .setJudgeId(result.getJudgeId())
+          .setDetails(details)
           .setCreatedAt(Instant.ofEpochMilli(System.currentTimeMillis()))
           .build()));
     }

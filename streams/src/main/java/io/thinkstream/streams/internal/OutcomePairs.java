@@ -43,6 +43,9 @@ public final class OutcomePairs implements GroupProcessor.Builder {
     Map<String, GradedSample> distinctCorrect = new LinkedHashMap<>();
     List<GradedSample> incorrect = new ArrayList<>();
     for (GradedSample s : group) {
+      if (s.getGold() == null) {
+        continue; // unlabelled: neither right nor wrong, only the judge can score it
+      }
       if (!s.getCorrect()) {
         incorrect.add(s);
       } else if (distinctCorrect.size() < maxPerProblem) {

@@ -8,13 +8,18 @@ import io.thinkstream.avro.RewardKind;
 import io.thinkstream.streams.avro.GradedSample;
 import io.thinkstream.streams.avro.PitSearch;
 import io.thinkstream.schemas.text.PromptFormat;
+import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -64,29 +69,77 @@ public final class PitSearchProcessor {
       }
       int last = Math.min(sample.getSteps().size(), maxSteps);
       int requested = parallel ? last : 1;
-      searches.put(sample.getSampleId(), new PitSearch(sample, last, requested, new HashMap<>(), new HashMap<>()));
+      searches.put(sample.getSampleId(), new PitSearch(sample, last, requested, new HashMap<>(), new HashMap<>(),
+          context.currentSystemTimeMs()));
       for (int i = 1; i <= requested; i++) {
         context.forward(record.withKey(sample.getSampleId()).withValue(request(sample, i, k)));
       }
     }
   }
 
-  /** Advances a search with one explore result (keyed by sampleId). */
+  /**
+   * Advances a search with one explore result (keyed by sampleId), and evicts searches whose
+   * explore results stopped coming (a sampler down, a request lost) after {@code timeout}: the
+   * search store stays bounded, the eviction is counted, and the sample still gets the FIRST_PIT
+   * reward its explored prefixes support (marked {@code evicted}), though no pair.
+   */
   public static final class Step implements Processor<String, ExploreResult, String, SpecificRecord> {
     private final String storeName;
     private final int k;
+    private final Duration timeout;
     private ProcessorContext<String, SpecificRecord> context;
     private KeyValueStore<String, PitSearch> searches;
+    private Counter evicted;
 
-    public Step(String storeName, int k) {
+    public Step(String storeName, int k, Duration timeout) {
       this.storeName = storeName;
       this.k = k;
+      this.timeout = timeout;
     }
 
     @Override
     public void init(ProcessorContext<String, SpecificRecord> context) {
       this.context = context;
       this.searches = context.getStateStore(storeName);
+      this.evicted = new Counter(context, "pit-search-evicted");
+      context.schedule(Punctuators.sweep(timeout), PunctuationType.WALL_CLOCK_TIME, this::evict);
+    }
+
+    private void evict(long now) {
+      List<PitSearch> expired = new ArrayList<>();
+      try (KeyValueIterator<String, PitSearch> all = searches.all()) {
+        while (all.hasNext()) {
+          PitSearch search = all.next().value;
+          if (now - search.getStartedAtMs() >= timeout.toMillis()) {
+            expired.add(search);
+          }
+        }
+      }
+      for (PitSearch search : expired) {
+        GradedSample sample = search.getSample();
+        LOG.warn("first-pit search of {} evicted after {} ms: {} of {} prefixes explored", sample.getSampleId(),
+            timeout.toMillis(), search.getCorrectCounts().size(), search.getLastStep());
+        searches.delete(sample.getSampleId());
+        evicted.increment();
+        // every prefix before the first unexplored one still reached the answer: the pit lies after them
+        int reached = 0;
+        while (search.getCorrectCounts().getOrDefault(String.valueOf(reached + 1), 0) > 0) {
+          reached++;
+        }
+        Map<String, String> details = new HashMap<>();
+        details.put("explored", String.valueOf(search.getCorrectCounts().size()));
+        details.put("steps", String.valueOf(sample.getSteps().size()));
+        details.put("evicted", "no explore result after " + timeout.toMillis() + " ms");
+        forward(sample.getSampleId(), Reward.newBuilder()
+            .setSampleId(sample.getSampleId())
+            .setProblemId(sample.getProblemId())
+            .setKind(RewardKind.FIRST_PIT)
+            .setValue(reached / (double) search.getLastStep())
+            .setPitStep(null)
+            .setDetails(details)
+            .setCreatedAt(Instant.ofEpochMilli(System.currentTimeMillis()))
+            .build(), now);
+      }
     }
 
     @Override

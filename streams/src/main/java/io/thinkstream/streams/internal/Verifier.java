@@ -25,6 +25,9 @@ public final class Verifier {
       Map<String, String> d = new LinkedHashMap<>();
       d.put("extracted", answer.text());
       d.put("method", answer.method().name());
+      if (!answer.stated()) {
+        d.put("unparseable", "no stated final answer ('#### X' or 'the answer is X'): never counted correct");
+      }
       d.put("annotations", String.valueOf(annotations));
       d.put("annotationsOk", String.valueOf(annotationsOk));
       if (!errors.isEmpty()) {
