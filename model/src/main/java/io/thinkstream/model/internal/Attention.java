@@ -3,6 +3,7 @@ package io.thinkstream.model.internal;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.types.SparseFormat;
@@ -41,12 +42,63 @@ public final class Attention {
     NDArray q = qkv[0]; // (B, nh, T, hs)
     NDArray k = qkv[1]; // (B, nkv, T, hs)
     NDArray v = qkv[2]; // (B, nkv, T, hs)
+    NDArray kT = k.transpose(0, 1, 3, 2); // (B, nkv, hs, T)
     if (cache != null) {
-      NDArray[] kv = cache.append(layer, k, v);
-      k = kv[0]; // (B, nkv, S, hs)
+      NDArray[] kv = cache.append(layer, kT, v);
+      kT = kv[0]; // (B, nkv, hs, S)
       v = kv[1]; // (B, nkv, S, hs)
     }
-    return output(attend(q, k, v, mask)); // (B, T, C)
+    return output(attend(q, kT, v, mask)); // (B, T, C)
+  }
+
+  /**
+   * The projection of the single-token step, built from the current parameters for one
+   * generation (so training never sees it): q, k, v and their "rotate half" partners in one
+   * (2 * (nh + 2 nkv) * hs, C) matrix, with the attention scale folded into q and the input norm's
+   * weight folded into the columns. Rotary then is one multiply by (cos | sin) and a sum.
+   */
+  public NDArray stepProjection(NDArray normWeight, NDManager into) {
+    try (NDManager tmp = into.newSubManager()) {
+      NDArray q = own(wq, tmp).mul(tmp.create((float) (1.0 / Math.sqrt(hs))).toType(wq.getDataType(), false)); // (nh*hs, C)
+      NDArray k = own(wk, tmp); // (nkv*hs, C)
+      NDArray v = own(wv, tmp); // (nkv*hs, C)
+      NDArray none = tmp.zeros(v.getShape(), v.getDataType()); // (nkv*hs, C)
+      NDArray in = NDArrays.concat(new NDList(q, k, v, rotateHalf(q), rotateHalf(k), none), 0); // (2*Q, C)
+      in = in.mul(own(normWeight, tmp).expandDims(0)); // (2*Q, C)
+      in.attach(into);
+      return in;
+    }
+  }
+
+  /** Rows of w (n*hs, C) such that w' x = rotate_half(w x) per head: [-w2; w1]. */
+  private NDArray rotateHalf(NDArray w) {
+    long c = w.getShape().get(1);
+    long n = w.getShape().get(0) / hs;
+    NDList halves = w.reshape(n, 2, hs / 2, c).split(2, 1); // 2 x (n, 1, hs/2, C)
+    return halves.get(1).neg().concat(halves.get(0), 1).reshape(n * hs, c); // (n*hs, C)
+  }
+
+  private static NDArray own(NDArray parameter, NDManager tmp) {
+    NDArray copy = parameter.duplicate();
+    copy.attach(tmp);
+    return copy;
+  }
+
+  /**
+   * One new token per row: h (B, C) is the RMS-normalised input (its weight lives in
+   * {@code projection}), cs (B, 2, Q) the rotary (cos | sin) factors of each row's position,
+   * mask (B, 1, 1, S) the additive mask of the filled cache columns including the new one.
+   */
+  public NDArray step(NDArray h, NDArray projection, NDArray cs, NDArray mask, KvCache cache, int layer) {
+    long b = h.getShape().get(0);
+    long width = (nh + 2L * nkv) * hs;
+    NDArray y = Linear.linear(h, projection).head().reshape(b, 2, width); // (B, 2, Q)
+    NDList qkv = y.mul(cs).sum(new int[] {1}).split(new long[] {nh * hs, (nh + nkv) * hs}, 1); // (B, nh*hs), 2 x (B, nkv*hs)
+    NDArray[] kv = cache.append(layer, qkv.get(1).reshape(b, nkv, hs, 1), qkv.get(2).reshape(b, nkv, 1, hs));
+    NDArray q = qkv.get(0).reshape(b, nkv, nh / nkv, hs); // (B, nkv, g, hs)  scaled already
+    NDArray att = q.matMul(kv[0]).addi(mask).softmax(3); // (B, nkv, g, S)
+    NDArray out = att.matMul(kv[1]).reshape(b, nh * hs); // (B, nh*hs)
+    return Linear.linear(out, wo).head(); // (B, C)
   }
 
   /**
@@ -61,7 +113,7 @@ public final class Attention {
     NDList vs = split(take(qkv[2], blocks.keys()), blocks.keySplits()); // groups x (B, nkv, Lk, hs)
     NDList outs = new NDList();
     for (int i = 0; i < qs.size(); i++) {
-      outs.add(attend(qs.get(i), ks.get(i), vs.get(i), blocks.masks().get(i))); // (B, nh, Lq, hs)
+      outs.add(attend(qs.get(i), ks.get(i).transpose(0, 1, 3, 2), vs.get(i), blocks.masks().get(i))); // (B, nh, Lq, hs)
     }
     NDArray all = outs.size() == 1 ? outs.head() : NDArrays.concat(outs, 2); // (B, nh, sum Lq, hs)
     NDArray y = rows(all, blocks.slot()); // (B, T, nh*hs)  back in row order
@@ -100,14 +152,17 @@ public final class Attention {
     return new NDArray[] {Rotary.apply(q, cosSin), Rotary.apply(k, cosSin), v};
   }
 
-  /** Softmax attention of q (B, nh, T, hs) over k, v (B, nkv, S, hs) under an additive mask (B, 1, T, S). */
-  private NDArray attend(NDArray q, NDArray k, NDArray v, NDArray mask) {
+  /**
+   * Softmax attention of q (B, nh, T, hs) over keys kT (B, nkv, hs, S) and values v (B, nkv, S, hs)
+   * under an additive mask (B, 1, T, S).
+   */
+  private NDArray attend(NDArray q, NDArray kT, NDArray v, NDArray mask) {
     long b = q.getShape().get(0);
     long t = q.getShape().get(2);
-    long s = k.getShape().get(2);
+    long s = kT.getShape().get(3);
     int g = nh / nkv;
     NDArray qg = q.reshape(b, nkv, g * t, hs); // (B, nkv, g*T, hs)  head h uses kv head h / g
-    NDArray att = qg.matMul(k.transpose(0, 1, 3, 2)).mul(scalar(q, 1.0 / Math.sqrt(hs))); // (B, nkv, g*T, S)
+    NDArray att = qg.matMul(kT).mul(scalar(q, 1.0 / Math.sqrt(hs))); // (B, nkv, g*T, S)
     att = att.reshape(b, nkv, g, t, s).add(mask.expandDims(1)); // (B, nkv, g, T, S)
     att = att.softmax(4).reshape(b, nkv, g * t, s); // (B, nkv, g*T, S)
     return att.matMul(v).reshape(b, nh, t, hs); // (B, nh, T, hs)

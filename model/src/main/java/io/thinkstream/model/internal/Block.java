@@ -1,6 +1,7 @@
 package io.thinkstream.model.internal;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
 import java.util.function.BiFunction;
 
 /** One pre-norm decoder layer: x + attn(norm(x)), then x + mlp(norm(x)). */
@@ -21,5 +22,21 @@ public final class Block {
   public NDArray forward(NDArray x, BiFunction<Attention, NDArray, NDArray> attend) {
     x = x.add(attend.apply(attn, ln1.forward(x))); // (B, T, C)
     return x.add(mlp.forward(ln2.forward(x))); // (B, T, C)
+  }
+
+  /** This layer's fused matrices for the single-token step of one generation. */
+  public record StepWeights(NDArray attention, NDArray mlp) {}
+
+  public StepWeights stepWeights(NDManager into) {
+    return new StepWeights(attn.stepProjection(ln1.weight(), into), mlp.stepProjection(ln2.weight(), into));
+  }
+
+  /**
+   * One new token per row, x (B, C), updated in place (it is the step's own residual stream);
+   * cs (B, 2, Q) the rotary factors, mask (B, 1, 1, S), eps the norms' epsilon as a () array.
+   */
+  public NDArray step(NDArray x, StepWeights w, NDArray cs, NDArray mask, NDArray eps, KvCache cache, int layer) {
+    x.addi(attn.step(RmsNorm.unweighted(x, eps), w.attention(), cs, mask, cache, layer)); // (B, C)
+    return x.addi(mlp.step(RmsNorm.unweighted(x, eps), w.mlp())); // (B, C)
   }
 }

@@ -1,6 +1,9 @@
 package io.thinkstream.model.internal;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Activation;
 import ai.djl.nn.core.Linear;
 
@@ -21,5 +24,29 @@ public final class Mlp {
     NDArray u = Linear.linear(x, up).head(); // (B, T, F)
     NDArray h = g.mul(Activation.sigmoid(g)).mul(u); // (B, T, F)  silu(g) * u
     return Linear.linear(h, down).head(); // (B, T, C)
+  }
+
+  /**
+   * gate and up stacked into one (2F, C) matrix with the input norm's weight folded into its
+   * columns, built from the current parameters for one generation.
+   */
+  public NDArray stepProjection(NDArray normWeight, NDManager into) {
+    try (NDManager tmp = into.newSubManager()) {
+      NDArray in = NDArrays.concat(new NDList(gate, up), 0); // (2F, C)  made in the parameters' manager
+      in.attach(tmp);
+      NDArray w = normWeight.duplicate(); // (C)
+      w.attach(tmp);
+      NDArray weighted = in.mul(w.expandDims(0)); // (2F, C)
+      weighted.attach(into);
+      return weighted;
+    }
+  }
+
+  /** One token per row: h (B, C) RMS-normalised without its weight, which {@code projection} holds. */
+  public NDArray step(NDArray h, NDArray projection) {
+    NDList gu = Linear.linear(h, projection).head().split(new long[] {gate.getShape().get(0)}, 1); // 2 x (B, F)
+    NDArray g = gu.get(0); // (B, F)
+    NDArray act = g.mul(Activation.sigmoid(g)).muli(gu.get(1)); // (B, F)  silu(g) * u
+    return Linear.linear(act, down).head(); // (B, C)
   }
 }

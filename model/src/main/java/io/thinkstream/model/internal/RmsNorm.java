@@ -16,4 +16,14 @@ public final class RmsNorm {
     NDArray ms = x.square().mean(new int[] {-1}, true); // (B, T, 1)
     return x.div(ms.add(eps).sqrt()).mul(weight); // (B, T, C)
   }
+
+  /** x / rms(x) without the weight (the step folds it into the next matrix); eps is a () array. */
+  public static NDArray unweighted(NDArray x, NDArray eps) { // x: (B, C)
+    NDArray rms = x.square().mean(new int[] {-1}, true).addi(eps).sqrt(); // (B, 1)
+    return x.div(rms); // (B, C)
+  }
+
+  public NDArray weight() {
+    return weight; // (C)
+  }
 }

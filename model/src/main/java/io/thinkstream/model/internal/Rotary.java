@@ -28,6 +28,34 @@ public final class Rotary {
     return new NDList(cos, sin);
   }
 
+  /**
+   * The single-token step's rotary factors for positions (B): (B, 2, Q) flattened, Q = (rotated +
+   * plain) * hs. Row 0 holds cos for the {@code rotated} heads and 1 for the {@code plain} ones,
+   * row 1 sin and 0, so y * cs summed over the pair is x cos + rotate_half(x) sin (and v as it is)
+   * when y stacks x over rotate_half(x). Angles are float products, as in {@link #angles}.
+   */
+  public float[] stepFactors(int[] positions, int rotated, int plain) {
+    int hs = invFreq.length * 2;
+    int q = (rotated + plain) * hs;
+    float[] cs = new float[positions.length * 2 * q];
+    float[] cos = new float[hs];
+    float[] sin = new float[hs];
+    for (int b = 0; b < positions.length; b++) {
+      for (int i = 0; i < invFreq.length; i++) {
+        float angle = positions[b] * invFreq[i];
+        cos[i] = cos[i + invFreq.length] = (float) Math.cos(angle);
+        sin[i] = sin[i + invFreq.length] = (float) Math.sin(angle);
+      }
+      int base = b * 2 * q;
+      for (int h = 0; h < rotated; h++) {
+        System.arraycopy(cos, 0, cs, base + h * hs, hs);
+        System.arraycopy(sin, 0, cs, base + q + h * hs, hs);
+      }
+      java.util.Arrays.fill(cs, base + rotated * hs, base + q, 1f);
+    }
+    return cs;
+  }
+
   /** Rotates x (B, n, T, hs) by the angles of {@link #angles}. */
   public static NDArray apply(NDArray x, NDList cosSin) {
     NDArray cos = cosSin.get(0); // (B, 1, T, hs/2)
