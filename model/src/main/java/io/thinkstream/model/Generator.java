@@ -18,7 +18,18 @@ import java.util.SplittableRandom;
  */
 public final class Generator {
   /** A prompt (token ids, specials included as the caller wants them) and its sampling seed. */
-  public record Request(int[] prompt, long seed) {}
+  public record Request(int[] prompt, long seed) {
+    /** {@code body} after the tokenizer's bos, or alone when it has none (bosId() < 0): never a -1 id. */
+    public static Request withBos(Tokenizer tokenizer, int[] body, long seed) {
+      if (tokenizer.bosId() < 0) {
+        return new Request(body.clone(), seed);
+      }
+      int[] prompt = new int[body.length + 1];
+      prompt[0] = tokenizer.bosId();
+      System.arraycopy(body, 0, prompt, 1, body.length);
+      return new Request(prompt, seed);
+    }
+  }
 
   private final Transformer model;
   private final Tokenizer tokenizer;
@@ -68,13 +79,14 @@ public final class Generator {
       throw new IllegalArgumentException("prompt " + p + " + max new tokens " + params.maxNewTokens()
           + " exceeds max positions " + model.config().maxPositions());
     }
+    int pad = padding();
     int[][] seq = new int[b][width];
     int[][] pos = new int[b][width];
     boolean[][] valid = new boolean[b][width];
     List<Row> rows = new ArrayList<>();
     for (int r = 0; r < b; r++) {
       int[] prompt = requests.get(r).prompt();
-      Arrays.fill(seq[r], tokenizer.padId());
+      Arrays.fill(seq[r], pad);
       int offset = p - prompt.length;
       for (int i = 0; i < prompt.length; i++) {
         seq[r][offset + i] = prompt[i];
@@ -99,6 +111,12 @@ public final class Generator {
       out.add(finish(row));
     }
     return out;
+  }
+
+  /** The id that fills padding columns (hidden by the mask): the tokenizer's pad, or 0 when it has none. */
+  private int padding() {
+    int pad = tokenizer.padId();
+    return pad >= 0 && pad < model.config().vocabSize() ? pad : 0;
   }
 
   /** The longest prompt's length, after checking that every prompt is non-empty and in the vocabulary. */
@@ -126,6 +144,7 @@ public final class Generator {
       boolean[][] valid, int p, Transformer.Decoding decoding, NDManager gen) {
     int b = rows.size();
     int v = model.config().vocabSize();
+    int pad = padding();
     int filled = p;
     float[] flat = decoding != null
         ? decoding.prefill(prefix(seq, filled), prefix(pos, filled), prefix(valid, filled))
@@ -137,7 +156,7 @@ public final class Generator {
       boolean anyOpen = false;
       for (int r = 0; r < b; r++) {
         Row row = rows.get(r);
-        next[r] = tokenizer.padId();
+        next[r] = pad;
         if (row.finish == null) {
           System.arraycopy(flat, r * v, logits, 0, v);
           int token = TokenSampler.pick(logits, params.temperature(), params.topK(), params.topP(), row.rnd);

@@ -268,6 +268,8 @@ public final class Transformer implements AutoCloseable {
     private final Block.StepWeights[] weights;
     private final NDArray head; // (V, C)  final norm's weight folded in
     private final NDArray eps; // ()
+    private final NDArray halfTurn; // (hs, 2hs)
+    private final float[][] turns; // (W, 2hs)
     private final int batch;
     private NDArray visible; // (B, 1, 1, W)
 
@@ -287,6 +289,8 @@ public final class Transformer implements AutoCloseable {
         this.head = h;
       }
       this.eps = manager.create((float) config.normEps()).toType(dtype, false); // ()
+      this.halfTurn = rotary.halfTurn(manager, dtype); // (hs, 2hs)
+      this.turns = rotary.turns(width);
     }
 
     /** The cache's filled length S. */
@@ -327,12 +331,12 @@ public final class Transformer implements AutoCloseable {
       try (NDManager step = manager.newSubManager()) {
         NDArray mask = visible.get(new NDIndex().addAllDim(3).addSliceDim(0, s)); // (B, 1, 1, S)
         mask.attach(step);
-        NDArray cs = step.create(rotary.stepFactors(positions, config.numHeads() + config.numKvHeads(), config.numKvHeads()),
-            new Shape(batch, 2, (config.numHeads() + 2L * config.numKvHeads()) * config.headDim())); // (B, 2, Q)
-        cs = cs.getDataType() == dtype ? cs : cs.toType(dtype, false); // (B, 2, Q)
+        NDArray cs = step.create(Rotary.stepFactors(positions, turns, config.numHeads() + config.numKvHeads(), config.numKvHeads()),
+            new Shape(batch, config.numHeads() + 2L * config.numKvHeads(), 2L * config.headDim())); // (B, heads, 2hs)
+        cs = cs.getDataType() == dtype ? cs : cs.toType(dtype, false); // (B, heads, 2hs)
         NDArray x = Embedding.embedding(step.create(tokens), wte, ai.djl.ndarray.types.SparseFormat.DENSE).head(); // (B, C)
         for (int i = 0; i < blocks.size(); i++) {
-          x = blocks.get(i).step(x, weights[i], cs, mask, eps, cache, i); // (B, C)
+          x = blocks.get(i).step(x, weights[i], halfTurn, cs, mask, eps, cache, i); // (B, C)
         }
         cache.advance(1);
         return Linear.linear(RmsNorm.unweighted(x, eps), head).head().toFloatArray(); // (B, V)

@@ -53,29 +53,18 @@ public final class Attention {
 
   /**
    * The projection of the single-token step, built from the current parameters for one
-   * generation (so training never sees it): q, k, v and their "rotate half" partners in one
-   * (2 * (nh + 2 nkv) * hs, C) matrix, with the attention scale folded into q and the input norm's
-   * weight folded into the columns. Rotary then is one multiply by (cos | sin) and a sum.
+   * generation (so training never sees it): q, k and v stacked into one (Q, C) matrix,
+   * Q = (nh + 2 nkv) * hs, with the attention scale folded into q's rows (rotation is linear, so
+   * it commutes) and the input norm's weight folded into the columns.
    */
   public NDArray stepProjection(NDArray normWeight, NDManager into) {
     try (NDManager tmp = into.newSubManager()) {
       NDArray q = own(wq, tmp).mul(tmp.create((float) (1.0 / Math.sqrt(hs))).toType(wq.getDataType(), false)); // (nh*hs, C)
-      NDArray k = own(wk, tmp); // (nkv*hs, C)
-      NDArray v = own(wv, tmp); // (nkv*hs, C)
-      NDArray none = tmp.zeros(v.getShape(), v.getDataType()); // (nkv*hs, C)
-      NDArray in = NDArrays.concat(new NDList(q, k, v, rotateHalf(q), rotateHalf(k), none), 0); // (2*Q, C)
-      in = in.mul(own(normWeight, tmp).expandDims(0)); // (2*Q, C)
+      NDArray in = NDArrays.concat(new NDList(q, wk, wv), 0); // (Q, C)
+      in = in.mul(own(normWeight, tmp).expandDims(0)); // (Q, C)
       in.attach(into);
       return in;
     }
-  }
-
-  /** Rows of w (n*hs, C) such that w' x = rotate_half(w x) per head: [-w2; w1]. */
-  private NDArray rotateHalf(NDArray w) {
-    long c = w.getShape().get(1);
-    long n = w.getShape().get(0) / hs;
-    NDList halves = w.reshape(n, 2, hs / 2, c).split(2, 1); // 2 x (n, 1, hs/2, C)
-    return halves.get(1).neg().concat(halves.get(0), 1).reshape(n * hs, c); // (n*hs, C)
   }
 
   private static NDArray own(NDArray parameter, NDManager tmp) {
@@ -86,14 +75,17 @@ public final class Attention {
 
   /**
    * One new token per row: h (B, C) is the RMS-normalised input (its weight lives in
-   * {@code projection}), cs (B, 2, Q) the rotary (cos | sin) factors of each row's position,
-   * mask (B, 1, 1, S) the additive mask of the filled cache columns including the new one.
+   * {@code projection}), mask (B, 1, 1, S) the additive mask of the filled cache columns
+   * including the new one. Rotary: every head's (hs) vector times {@code halfTurn} (hs, 2 hs) is
+   * [x | rotate_half(x)]; times cs (B, heads, 2 hs), the (cos | sin) of each row's position (1 | 0
+   * for v's heads), and summed over the pair it is x cos + rotate_half(x) sin.
    */
-  public NDArray step(NDArray h, NDArray projection, NDArray cs, NDArray mask, KvCache cache, int layer) {
+  public NDArray step(NDArray h, NDArray projection, NDArray halfTurn, NDArray cs, NDArray mask, KvCache cache, int layer) {
     long b = h.getShape().get(0);
-    long width = (nh + 2L * nkv) * hs;
-    NDArray y = Linear.linear(h, projection).head().reshape(b, 2, width); // (B, 2, Q)
-    NDList qkv = y.mul(cs).sum(new int[] {1}).split(new long[] {nh * hs, (nh + nkv) * hs}, 1); // (B, nh*hs), 2 x (B, nkv*hs)
+    long heads = nh + 2L * nkv;
+    NDArray y = Linear.linear(h, projection).head().reshape(b, heads, hs); // (B, heads, hs)
+    NDArray pair = y.matMul(halfTurn).mul(cs).reshape(b, heads, 2, hs); // (B, heads, 2, hs)
+    NDList qkv = pair.sum(new int[] {2}).split(new long[] {nh, nh + nkv}, 1); // (B, nh, hs), 2 x (B, nkv, hs)
     NDArray[] kv = cache.append(layer, qkv.get(1).reshape(b, nkv, hs, 1), qkv.get(2).reshape(b, nkv, 1, hs));
     NDArray q = qkv.get(0).reshape(b, nkv, nh / nkv, hs); // (B, nkv, g, hs)  scaled already
     NDArray att = q.matMul(kv[0]).addi(mask).softmax(3); // (B, nkv, g, S)

@@ -33,10 +33,11 @@ public final class Block {
 
   /**
    * One new token per row, x (B, C), updated in place (it is the step's own residual stream);
-   * cs (B, 2, Q) the rotary factors, mask (B, 1, 1, S), eps the norms' epsilon as a () array.
+   * halfTurn and cs (B, heads, 2 hs) the rotary factors, mask (B, 1, 1, S), eps the norms' epsilon as a () array.
    */
-  public NDArray step(NDArray x, StepWeights w, NDArray cs, NDArray mask, NDArray eps, KvCache cache, int layer) {
-    x.addi(attn.step(RmsNorm.unweighted(x, eps), w.attention(), cs, mask, cache, layer)); // (B, C)
+  public NDArray step(
+      NDArray x, StepWeights w, NDArray halfTurn, NDArray cs, NDArray mask, NDArray eps, KvCache cache, int layer) {
+    x.addi(attn.step(RmsNorm.unweighted(x, eps), w.attention(), halfTurn, cs, mask, cache, layer)); // (B, C)
     return x.addi(mlp.step(RmsNorm.unweighted(x, eps), w.mlp())); // (B, C)
   }
 }
