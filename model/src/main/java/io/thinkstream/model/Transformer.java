@@ -304,43 +304,66 @@ public final class Transformer implements AutoCloseable {
      */
     public float[] prefill(int[][] tokens, int[][] positions, boolean[][] valid) {
       int p = tokens[0].length;
-      boolean[][][] allowed = new boolean[batch][p][p];
-      float[] open = new float[batch * cache.width()];
+      int w = cache.width();
+      float[] causal = new float[batch * p * p];
+      float[] open = new float[batch * w];
+      java.util.Arrays.fill(causal, Masks.HIDDEN);
       java.util.Arrays.fill(open, Masks.HIDDEN);
       for (int r = 0; r < batch; r++) {
         for (int j = 0; j < p; j++) {
           if (valid[r][j]) {
-            open[r * cache.width() + j] = 0f;
+            open[r * w + j] = 0f;
             for (int i = j; i < p; i++) {
-              allowed[r][i][j] = true;
+              causal[(r * p + i) * p + j] = 0f;
             }
           }
         }
       }
-      visible = manager.create(open, new Shape(batch, 1, 1, cache.width())).toType(dtype, false); // (B, 1, 1, W)
+      visible = manager.create(open, new Shape(batch, 1, 1, 1, w)).toType(dtype, false); // (B, 1, 1, 1, W)
       try (NDManager step = manager.newSubManager()) {
-        NDArray x = hidden(step.create(tokens), step.create(positions), Masks.of(step, allowed), cache); // (B, P, C)
-        return lastLogits(x).toFloatArray(); // (B, V)
+        NDArray mask = step.create(causal, new Shape(batch, 1, 1, p, p)).toType(dtype, false); // (B, 1, 1, P, P)
+        NDArray x = run(step, tokens, positions, mask); // (B, P, C)
+        NDArray last = x.get(new NDIndex().addAllDim().addSliceDim(p - 1, p)); // (B, 1, C)
+        return logits(last); // (B, V)
       }
     }
 
     /** Feeds one token per row at its position (B) and returns the logits, flat (B * V). */
     public float[] step(int[] tokens, int[] positions) {
       int s = cache.length() + 1;
-      visible.set(new NDIndex().addAllDim(3).addSliceDim(s - 1, s), 0f); // (B, 1, 1, W)  the new column opens
+      visible.set(new NDIndex().addAllDim(4).addSliceDim(s - 1, s), 0f); // (B, 1, 1, 1, W)  the new column opens
       try (NDManager step = manager.newSubManager()) {
-        NDArray mask = visible.get(new NDIndex().addAllDim(3).addSliceDim(0, s)); // (B, 1, 1, S)
+        NDArray mask = visible.get(new NDIndex().addAllDim(4).addSliceDim(0, s)); // (B, 1, 1, 1, S)
         mask.attach(step);
-        NDArray cs = step.create(Rotary.stepFactors(positions, turns, config.numHeads() + config.numKvHeads(), config.numKvHeads()),
-            new Shape(batch, config.numHeads() + 2L * config.numKvHeads(), 2L * config.headDim())); // (B, heads, 2hs)
-        cs = cs.getDataType() == dtype ? cs : cs.toType(dtype, false); // (B, heads, 2hs)
-        NDArray x = Embedding.embedding(step.create(tokens), wte, ai.djl.ndarray.types.SparseFormat.DENSE).head(); // (B, C)
-        for (int i = 0; i < blocks.size(); i++) {
-          x = blocks.get(i).step(x, weights[i], halfTurn, cs, mask, eps, cache, i); // (B, C)
+        int[][] one = new int[batch][1];
+        int[][] at = new int[batch][1];
+        for (int r = 0; r < batch; r++) {
+          one[r][0] = tokens[r];
+          at[r][0] = positions[r];
         }
-        cache.advance(1);
-        return Linear.linear(RmsNorm.unweighted(x, eps), head).head().toFloatArray(); // (B, V)
+        return logits(run(step, one, at, mask)); // (B, V)
       }
+    }
+
+    /** tokens (B, T) at positions (B, T) through every layer and the cache: the residual stream (B, T, C). */
+    private NDArray run(NDManager step, int[][] tokens, int[][] positions, NDArray mask) {
+      int t = tokens[0].length;
+      int heads = config.numHeads() + 2 * config.numKvHeads();
+      NDArray cs = step.create(Rotary.stepFactors(positions, turns, config.numHeads() + config.numKvHeads(), config.numKvHeads()),
+          new Shape(batch, t, heads, 2L * config.headDim())); // (B, T, heads, 2hs)
+      cs = cs.getDataType() == dtype ? cs : cs.toType(dtype, false); // (B, T, heads, 2hs)
+      NDArray ids = step.create(tokens); // (B, T)
+      NDArray x = Embedding.embedding(ids, wte, ai.djl.ndarray.types.SparseFormat.DENSE).head(); // (B, T, C)
+      for (int i = 0; i < blocks.size(); i++) {
+        x = blocks.get(i).step(x, weights[i], halfTurn, cs, mask, eps, cache, i); // (B, T, C)
+      }
+      cache.advance(t);
+      return x;
+    }
+
+    private float[] logits(NDArray x) { // x: (B, 1, C)
+      NDArray h = RmsNorm.unweighted(x, eps); // (B, 1, C)
+      return Linear.linear(h, head).head().toFloatArray(); // (B, 1, V)
     }
 
     @Override

@@ -74,23 +74,57 @@ public final class Attention {
   }
 
   /**
-   * One new token per row: h (B, C) is the RMS-normalised input (its weight lives in
-   * {@code projection}), mask (B, 1, 1, S) the additive mask of the filled cache columns
-   * including the new one. Rotary: every head's (hs) vector times {@code halfTurn} (hs, 2 hs) is
-   * [x | rotate_half(x)]; times cs (B, heads, 2 hs), the (cos | sin) of each row's position (1 | 0
-   * for v's heads), and summed over the pair it is x cos + rotate_half(x) sin.
+   * T new tokens per row (the prompt, then one per step) through the cache: h (B, T, C) is the
+   * RMS-normalised input (its weight lives in {@code projection}), mask (B, 1, 1, T, S) the
+   * additive mask over the filled cache columns including the new ones. Rotary: every head's (hs)
+   * vector times {@code halfTurn} (hs, 2 hs) is [x | rotate_half(x)]; times cs (B, T, heads, 2 hs),
+   * the (cos | sin) of each token's position (1 | 0 for v's heads), summed over the pair it is
+   * x cos + rotate_half(x) sin. Temporaries are freed as soon as they are dead, so the allocator
+   * hands the next op memory that is still in cache, as eager PyTorch's reference counting does.
    */
   public NDArray step(NDArray h, NDArray projection, NDArray halfTurn, NDArray cs, NDArray mask, KvCache cache, int layer) {
     long b = h.getShape().get(0);
+    long t = h.getShape().get(1);
     long heads = nh + 2L * nkv;
-    NDArray y = Linear.linear(h, projection).head().reshape(b, heads, hs); // (B, heads, hs)
-    NDArray pair = y.matMul(halfTurn).mul(cs).reshape(b, heads, 2, hs); // (B, heads, 2, hs)
-    NDList qkv = pair.sum(new int[] {2}).split(new long[] {nh, nh + nkv}, 1); // (B, nh, hs), 2 x (B, nkv, hs)
-    NDArray[] kv = cache.append(layer, qkv.get(1).reshape(b, nkv, hs, 1), qkv.get(2).reshape(b, nkv, 1, hs));
-    NDArray q = qkv.get(0).reshape(b, nkv, nh / nkv, hs); // (B, nkv, g, hs)  scaled already
-    NDArray att = q.matMul(kv[0]).addi(mask).softmax(3); // (B, nkv, g, S)
-    NDArray out = att.matMul(kv[1]).reshape(b, nh * hs); // (B, nh*hs)
-    return Linear.linear(out, wo).head(); // (B, C)
+    int g = nh / nkv;
+    NDArray y = Linear.linear(h, projection).head(); // (B, T, heads*hs)
+    NDArray pair = free(y.reshape(b, t, heads, hs).matMul(halfTurn), y).muli(cs); // (B, T, heads, 2hs)
+    NDArray rotated = free(pair.reshape(b, t, heads, 2, hs).sum(new int[] {3}), pair); // (B, T, heads, hs)
+    NDList qkv = rotated.split(new long[] {nh, nh + nkv}, 2); // (B, T, nh, hs), 2 x (B, T, nkv, hs)
+    rotated.close();
+    NDArray kT = qkv.get(1).transpose(0, 2, 3, 1); // (B, nkv, hs, T)
+    NDArray v = qkv.get(2).transpose(0, 2, 1, 3); // (B, nkv, T, hs)
+    NDArray[] kv = cache.append(layer, kT, v); // (B, nkv, hs, S), (B, nkv, S, hs)
+    long s = kv[0].getShape().get(3);
+    NDArray q = t == 1
+        ? qkv.get(0).reshape(b, nkv, g, hs) // (B, nkv, g, hs)
+        : qkv.get(0).reshape(b, t, nkv, g, hs).transpose(0, 2, 3, 1, 4).reshape(b, nkv, g * t, hs); // (B, nkv, g*T, hs)
+    close(kT, v);
+    qkv.close();
+    NDArray att = free(q.matMul(kv[0]), q, kv[0]).reshape(b, nkv, g, t, s); // (B, nkv, g, T, S)  scaled already
+    NDArray p = free(att.addi(mask).softmax(4), att).reshape(b, nkv, g * t, s); // (B, nkv, g*T, S)
+    NDArray o = free(p.matMul(kv[1]), p, kv[1]); // (B, nkv, g*T, hs)
+    NDArray y2 = t == 1
+        ? o.reshape(b, 1, nh * hs) // (B, 1, nh*hs)
+        : o.reshape(b, nkv, g, t, hs).transpose(0, 3, 1, 2, 4).reshape(b, t, nh * hs); // (B, T, nh*hs)
+    o.close();
+    return free(Linear.linear(y2, wo).head(), y2); // (B, T, C)
+  }
+
+  static void close(NDArray... dead) {
+    for (NDArray d : dead) {
+      d.close();
+    }
+  }
+
+  /** Closes {@code dead} (arrays and views the caller no longer needs) and returns {@code result}. */
+  public static NDArray free(NDArray result, NDArray... dead) {
+    for (NDArray d : dead) {
+      if (d != result) {
+        d.close();
+      }
+    }
+    return result;
   }
 
   /**

@@ -32,12 +32,16 @@ public final class Block {
   }
 
   /**
-   * One new token per row, x (B, C), updated in place (it is the step's own residual stream);
-   * halfTurn and cs (B, heads, 2 hs) the rotary factors, mask (B, 1, 1, S), eps the norms' epsilon as a () array.
+   * T new tokens per row, x (B, T, C), updated in place (it is the step's own residual stream);
+   * halfTurn and cs (B, T, heads, 2 hs) the rotary factors, mask (B, 1, 1, T, S), eps the norms' epsilon as a () array.
    */
   public NDArray step(
       NDArray x, StepWeights w, NDArray halfTurn, NDArray cs, NDArray mask, NDArray eps, KvCache cache, int layer) {
-    x.addi(attn.step(RmsNorm.unweighted(x, eps), w.attention(), halfTurn, cs, mask, cache, layer)); // (B, C)
-    return x.addi(mlp.step(RmsNorm.unweighted(x, eps), w.mlp())); // (B, C)
+    NDArray h = RmsNorm.unweighted(x, eps); // (B, T, C)
+    NDArray a = Attention.free(attn.step(h, w.attention(), halfTurn, cs, mask, cache, layer), h); // (B, T, C)
+    Attention.free(x.addi(a), a); // (B, T, C)
+    h = RmsNorm.unweighted(x, eps); // (B, T, C)
+    NDArray m = Attention.free(mlp.step(h, w.mlp()), h); // (B, T, C)
+    return Attention.free(x.addi(m), m); // (B, T, C)
   }
 }

@@ -42,11 +42,13 @@ public final class Mlp {
     }
   }
 
-  /** One token per row: h (B, C) RMS-normalised without its weight, which {@code projection} holds. */
+  /** h (B, T, C) RMS-normalised without its weight, which {@code projection} holds; temporaries freed at once. */
   public NDArray step(NDArray h, NDArray projection) {
-    NDList gu = Linear.linear(h, projection).head().split(new long[] {gate.getShape().get(0)}, 1); // 2 x (B, F)
-    NDArray g = gu.get(0); // (B, F)
-    NDArray act = g.mul(Activation.sigmoid(g)).muli(gu.get(1)); // (B, F)  silu(g) * u
-    return Linear.linear(act, down).head(); // (B, C)
+    NDArray y = Linear.linear(h, projection).head(); // (B, T, 2F)
+    NDList gu = y.split(new long[] {gate.getShape().get(0)}, 2); // 2 x (B, T, F)
+    y.close();
+    NDArray act = Activation.sigmoid(gu.get(0)).muli(gu.get(0)).muli(gu.get(1)); // (B, T, F)  silu(g) * u
+    gu.close();
+    return Attention.free(Linear.linear(act, down).head(), act); // (B, T, C)
   }
 }

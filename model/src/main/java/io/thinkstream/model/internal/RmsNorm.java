@@ -18,9 +18,11 @@ public final class RmsNorm {
   }
 
   /** x / rms(x) without the weight (the step folds it into the next matrix); eps is a () array. */
-  public static NDArray unweighted(NDArray x, NDArray eps) { // x: (B, C)
-    NDArray rms = x.square().mean(new int[] {-1}, true).addi(eps).sqrt(); // (B, 1)
-    return x.div(rms); // (B, C)
+  public static NDArray unweighted(NDArray x, NDArray eps) { // x: (B, T, C)
+    NDArray sq = x.square(); // (B, T, C)
+    NDArray ms = Attention.free(sq.mean(new int[] {-1}, true), sq).addi(eps); // (B, T, 1)
+    NDArray rms = Attention.free(ms.sqrt(), ms); // (B, T, 1)
+    return Attention.free(x.div(rms), rms); // (B, T, C)
   }
 
   public NDArray weight() {

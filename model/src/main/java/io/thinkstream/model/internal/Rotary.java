@@ -63,21 +63,24 @@ public final class Rotary {
   }
 
   /**
-   * The single-token step's factors for positions (B): (B, heads, 2 hs) flattened, heads =
-   * rotated + plain. A rotated head gets (cos | sin) of its row's position from {@code turns}, a
-   * plain one (v) (1 | 0). Angles are float products, as in {@link #angles}.
+   * The cached step's factors for positions (B, T): (B, T, heads, 2 hs) flattened, heads =
+   * rotated + plain. A rotated head gets (cos | sin) of its token's position from {@code turns},
+   * a plain one (v) (1 | 0). Angles are float products, as in {@link #angles}.
    */
-  public static float[] stepFactors(int[] positions, float[][] turns, int rotated, int plain) {
+  public static float[] stepFactors(int[][] positions, float[][] turns, int rotated, int plain) {
     int hs2 = turns[0].length;
     int heads = rotated + plain;
-    float[] cs = new float[positions.length * heads * hs2];
+    int t = positions[0].length;
+    float[] cs = new float[positions.length * t * heads * hs2];
     for (int b = 0; b < positions.length; b++) {
-      int base = b * heads * hs2;
-      for (int h = 0; h < rotated; h++) {
-        System.arraycopy(turns[positions[b]], 0, cs, base + h * hs2, hs2);
-      }
-      for (int h = rotated; h < heads; h++) {
-        java.util.Arrays.fill(cs, base + h * hs2, base + h * hs2 + hs2 / 2, 1f);
+      for (int i = 0; i < t; i++) {
+        int base = (b * t + i) * heads * hs2;
+        for (int h = 0; h < rotated; h++) {
+          System.arraycopy(turns[positions[b][i]], 0, cs, base + h * hs2, hs2);
+        }
+        for (int h = rotated; h < heads; h++) {
+          java.util.Arrays.fill(cs, base + h * hs2, base + h * hs2 + hs2 / 2, 1f);
+        }
       }
     }
     return cs;
