@@ -159,9 +159,10 @@ public final class Generator {
         next[r] = pad;
         if (row.finish == null) {
           System.arraycopy(flat, r * v, logits, 0, v);
-          int token = TokenSampler.pick(logits, params.temperature(), params.topK(), params.topP(), row.rnd);
+          TokenSampler.Pick pick = TokenSampler.draw(logits, params.temperature(), params.topK(), params.topP(), row.rnd);
+          int token = pick.token();
           row.tokens[row.count] = token;
-          row.logProbs[row.count] = TokenSampler.logProb(logits, token);
+          row.logProbs[row.count] = pick.logProb();
           row.count++;
           seq[r][filled] = token;
           pos[r][filled] = row.promptLength + t;

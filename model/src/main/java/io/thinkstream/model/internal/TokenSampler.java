@@ -15,6 +15,30 @@ import java.util.SplittableRandom;
 public final class TokenSampler {
   private TokenSampler() {}
 
+  /** A drawn token and its log-probability under the unmodified distribution (temperature 1, no filter). */
+  public record Pick(int token, float logProb) {}
+
+  /**
+   * {@link #pick} and {@link #logProb} in one: at temperature 1 without a filter the draw's
+   * softmax terms are the log-probability's, so the row is exponentiated once.
+   */
+  public static Pick draw(float[] logits, double temperature, int topK, double topP, SplittableRandom rnd) {
+    int v = logits.length;
+    if (temperature == 1 && (topK == 0 || topK >= v) && topP >= 1) {
+      double max = logits[argMax(logits)];
+      double[] p = new double[v];
+      double total = 0;
+      for (int i = 0; i < v; i++) {
+        p[i] = Math.exp(logits[i] - max);
+        total += p[i];
+      }
+      int token = scan(p, total, rnd);
+      return new Pick(token, (float) (logits[token] - max - Math.log(total)));
+    }
+    int token = pick(logits, temperature, topK, topP, rnd);
+    return new Pick(token, logProb(logits, token));
+  }
+
   public static int pick(float[] logits, double temperature, int topK, double topP, SplittableRandom rnd) {
     if (temperature == 0) {
       return argMax(logits);
@@ -73,6 +97,11 @@ public final class TokenSampler {
       p[i] = Math.exp((logits[i] - max) / temperature);
       total += p[i];
     }
+    return scan(p, total, rnd);
+  }
+
+  /** One uniform draw over unnormalised probabilities p summing to total, scanning ids in order. */
+  private static int scan(double[] p, double total, SplittableRandom rnd) {
     double u = rnd.nextDouble() * total;
     for (int i = 0; i < p.length; i++) {
       u -= p[i];

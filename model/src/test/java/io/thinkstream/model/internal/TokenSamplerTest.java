@@ -115,4 +115,19 @@ class TokenSamplerTest {
     assertTrue(TokenSampler.key(-1f, 0) < TokenSampler.key(-2f, 0), "negative logits keep their order");
     assertTrue(TokenSampler.key(1f, 3) < TokenSampler.key(1f, 4), "ties by id");
   }
+
+  @Test
+  void drawEqualsPickThenLogProb() {
+    float[] logits = {0.5f, -1f, 2f, 0f, 1.2f, -3f};
+    for (double[] f : new double[][] {{1, 0, 1}, {0.7, 0, 1}, {1, 3, 1}, {1, 0, 0.8}, {0, 0, 1}}) {
+      SplittableRandom a = new SplittableRandom(8);
+      SplittableRandom b = new SplittableRandom(8);
+      for (int i = 0; i < 50; i++) {
+        TokenSampler.Pick p = TokenSampler.draw(logits, f[0], (int) f[1], f[2], a);
+        int token = TokenSampler.pick(logits, f[0], (int) f[1], f[2], b);
+        assertEquals(token, p.token());
+        assertEquals(TokenSampler.logProb(logits, token), p.logProb());
+      }
+    }
+  }
 }
