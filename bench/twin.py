@@ -157,6 +157,7 @@ def main():
     ap.add_argument("--prompt", type=int, default=32)
     ap.add_argument("--new-tokens", type=int, default=128)
     ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--warmup", type=int, default=3, help="untimed runs first (the Java side's JIT needs about 3)")
     ap.add_argument("--serve", action="store_true", help="one timed run per 'run' line on stdin")
     a = ap.parse_args()
     if a.threads > 0:
@@ -170,7 +171,8 @@ def main():
     print(torch.__config__.show(), file=log)
     print(f"torch {torch.__version__}, {blas()}, intra-op threads {torch.get_num_threads()}, "
           f"inter-op threads {torch.get_num_interop_threads()}", file=log)
-    timed(model, prompt, a.new_tokens, 0)  # warm-up: allocator, kernels
+    for _ in range(a.warmup):
+        timed(model, prompt, a.new_tokens, 0)  # warm-up: allocator, kernels
     head = {"torch": torch.__version__, "threads": torch.get_num_threads(), "blas": blas()}
     if a.serve:
         print(json.dumps(dict(head, ready=True)), flush=True)

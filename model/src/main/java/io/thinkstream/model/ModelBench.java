@@ -81,6 +81,9 @@ public final class ModelBench {
     }
   }
 
+  /** Untimed sampling runs before any timed one, on each side (the twin is told the same count). */
+  static final int WARMUPS = 3;
+
   private ModelBench() {}
 
   public static Result run(Options o, PrintStream out) {
@@ -97,7 +100,9 @@ public final class ModelBench {
       Generator gen = new Generator(model, tok);
       List<Generator.Request> requests = requests(o, config.vocabSize());
       SamplingParams params = new SamplingParams(1.0, 1, 0, o.newTokens(), List.of(), List.of());
-      gen.generate(requests, params); // warm-up: natives, allocator, JIT
+      for (int i = 0; i < WARMUPS; i++) {
+        gen.generate(requests, params); // warm-up: natives, allocator, and the JIT, which needs a few runs
+      }
       double cached = 0;
       double full = 0;
       for (int i = 0; i < o.repeats(); i++) {
@@ -131,7 +136,7 @@ public final class ModelBench {
       Checkpoints.save(model, tok, dir);
       List<String> command = List.of(twin.python().toString(), twin.script().toString(), "--checkpoint", dir.toString(),
           "--threads", String.valueOf(threads), "--batch", String.valueOf(o.batch()), "--prompt",
-          String.valueOf(o.promptLength()), "--new-tokens", String.valueOf(o.newTokens()), "--serve");
+          String.valueOf(o.promptLength()), "--new-tokens", String.valueOf(o.newTokens()), "--warmup", String.valueOf(WARMUPS), "--serve");
       Process py = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
       try (BufferedReader in = new BufferedReader(new InputStreamReader(py.getInputStream(), StandardCharsets.UTF_8));
            Writer cmd = new java.io.OutputStreamWriter(py.getOutputStream(), StandardCharsets.UTF_8)) {
