@@ -23,13 +23,33 @@ import picocli.CommandLine.Spec;
 final class BenchCommand {
 
   @Command(name = "model", mixinStandardHelpOptions = true,
-      description = "Train tokens/s, and sampling tokens/s with the KV cache and with full recompute, on the demo model size.")
+      description = {"Train tokens/s, and sampling tokens/s with the KV cache and with full recompute, on the demo model size.",
+          "--vs-pytorch also alternates KV-cache sampling with bench/twin.py, its PyTorch-eager twin, on the same weights."})
   static final class Model implements Callable<Integer> {
     @Spec CommandSpec spec;
 
+    @Option(names = "--vs-pytorch", description = "Alternate Java and PyTorch-eager KV-cache sampling runs and print the ratio.")
+    boolean vsPytorch;
+
+    @Option(names = "--python", defaultValue = "${env:THINKSTREAM_PYTHON:-bench/.venv/bin/python}",
+        description = "Python of a venv with torch (default: $THINKSTREAM_PYTHON or ${DEFAULT-VALUE}); "
+            + "set it up with: python3 -m venv bench/.venv && bench/.venv/bin/pip install torch")
+    Path python;
+
+    @Option(names = "--twin", defaultValue = "bench/twin.py", description = "The PyTorch twin script (default: ${DEFAULT-VALUE}).")
+    Path twin;
+
+    @Option(names = "--threads", defaultValue = "0",
+        description = "Intra-op threads on both sides (default: 0, libtorch's default, which the twin then uses too).")
+    int threads;
+
     @Override
     public Integer call() {
-      ModelBench.Result result = ModelBench.run(ModelBench.Options.defaults(), System.err);
+      ModelBench.Options o = ModelBench.Options.defaults().withThreads(threads);
+      if (vsPytorch) {
+        o = o.withTwin(new ModelBench.Twin(python, twin));
+      }
+      ModelBench.Result result = ModelBench.run(o, System.err);
       spec.commandLine().getOut().println(result.json());
       return 0;
     }

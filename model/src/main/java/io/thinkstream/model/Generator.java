@@ -2,8 +2,6 @@ package io.thinkstream.model;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.index.NDIndex;
-import io.thinkstream.model.internal.KvCache;
 import io.thinkstream.model.internal.TokenSampler;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -20,7 +18,18 @@ import java.util.SplittableRandom;
  */
 public final class Generator {
   /** A prompt (token ids, specials included as the caller wants them) and its sampling seed. */
-  public record Request(int[] prompt, long seed) {}
+  public record Request(int[] prompt, long seed) {
+    /** {@code body} after the tokenizer's bos, or alone when it has none (bosId() < 0): never a -1 id. */
+    public static Request withBos(Tokenizer tokenizer, int[] body, long seed) {
+      if (tokenizer.bosId() < 0) {
+        return new Request(body.clone(), seed);
+      }
+      int[] prompt = new int[body.length + 1];
+      prompt[0] = tokenizer.bosId();
+      System.arraycopy(body, 0, prompt, 1, body.length);
+      return new Request(prompt, seed);
+    }
+  }
 
   private final Transformer model;
   private final Tokenizer tokenizer;
@@ -43,14 +52,19 @@ public final class Generator {
   private static final class Row {
     final int promptLength;
     final SplittableRandom rnd;
-    final List<Integer> tokens = new ArrayList<>();
-    final List<Float> logProbs = new ArrayList<>();
+    final int[] tokens;
+    final float[] logProbs;
+    final StopText stops;
+    int count;
     Generation.Finish finish;
     int stopAt = -1;
 
-    Row(int promptLength, long seed) {
+    Row(int promptLength, long seed, int maxNew, StopText stops) {
       this.promptLength = promptLength;
       this.rnd = new SplittableRandom(seed);
+      this.tokens = new int[maxNew];
+      this.logProbs = new float[maxNew];
+      this.stops = stops;
     }
   }
 
@@ -59,55 +73,37 @@ public final class Generator {
     if (b == 0) {
       return List.of();
     }
-    int p = requests.stream().mapToInt(r -> r.prompt().length).max().orElseThrow();
-    if (requests.stream().anyMatch(r -> r.prompt().length == 0)) {
-      throw new IllegalArgumentException("every prompt needs at least one token (e.g. <bos>)");
-    }
+    int p = check(requests);
     int width = p + params.maxNewTokens();
     if (width > model.config().maxPositions()) {
       throw new IllegalArgumentException("prompt " + p + " + max new tokens " + params.maxNewTokens()
           + " exceeds max positions " + model.config().maxPositions());
     }
+    int pad = padding();
     int[][] seq = new int[b][width];
     int[][] pos = new int[b][width];
     boolean[][] valid = new boolean[b][width];
     List<Row> rows = new ArrayList<>();
     for (int r = 0; r < b; r++) {
       int[] prompt = requests.get(r).prompt();
-      Arrays.fill(seq[r], tokenizer.padId());
+      Arrays.fill(seq[r], pad);
       int offset = p - prompt.length;
       for (int i = 0; i < prompt.length; i++) {
         seq[r][offset + i] = prompt[i];
         pos[r][offset + i] = i;
         valid[r][offset + i] = true;
       }
-      rows.add(new Row(prompt.length, requests.get(r).seed()));
+      StopText stops = params.stopStrings().isEmpty() ? null : new StopText(tokenizer, params.stopStrings());
+      rows.add(new Row(prompt.length, requests.get(r).seed(), params.maxNewTokens(), stops));
     }
-    try (NDManager gen = model.newStepManager(); KvCache cache = cached ? model.newCache(gen) : null) {
-      int filled = p;
-      float[][] last = lastLogits(gen, seq, pos, valid, 0, filled, cache);
-      for (int t = 0; t < params.maxNewTokens(); t++) {
-        boolean anyOpen = false;
-        for (int r = 0; r < b; r++) {
-          Row row = rows.get(r);
-          if (row.finish == null) {
-            int token = TokenSampler.pick(last[r], params.temperature(), params.topK(), params.topP(), row.rnd);
-            row.tokens.add(token);
-            row.logProbs.add(TokenSampler.logProb(last[r], token));
-            seq[r][filled] = token;
-            pos[r][filled] = row.promptLength + t;
-            valid[r][filled] = true;
-            checkStop(row, params);
-            anyOpen |= row.finish == null;
-          }
+    int[] stopIds = params.stopTokens().stream().mapToInt(Integer::intValue).distinct().sorted().toArray();
+    try (Transformer.NoGradient off = Transformer.noGradient(); NDManager gen = model.newStepManager()) {
+      if (cached) {
+        try (Transformer.Decoding decoding = model.decoding(gen, b, width)) {
+          decode(rows, params, stopIds, seq, pos, valid, p, decoding, null);
         }
-        filled++;
-        if (!anyOpen || t == params.maxNewTokens() - 1) {
-          break;
-        }
-        last = cached
-            ? lastLogits(gen, seq, pos, valid, filled - 1, filled, cache)
-            : lastLogits(gen, seq, pos, valid, 0, filled, null);
+      } else {
+        decode(rows, params, stopIds, seq, pos, valid, p, null, gen);
       }
     }
     List<Generation> out = new ArrayList<>();
@@ -117,34 +113,96 @@ public final class Generator {
     return out;
   }
 
-  private void checkStop(Row row, SamplingParams params) {
-    int token = row.tokens.get(row.tokens.size() - 1);
-    if (params.stopTokens().contains(token)) {
+  /** The id that fills padding columns (hidden by the mask): the tokenizer's pad, or 0 when it has none. */
+  private int padding() {
+    int pad = tokenizer.padId();
+    return pad >= 0 && pad < model.config().vocabSize() ? pad : 0;
+  }
+
+  /** The longest prompt's length, after checking that every prompt is non-empty and in the vocabulary. */
+  private int check(List<Request> requests) {
+    int vocab = model.config().vocabSize();
+    int p = 0;
+    for (int r = 0; r < requests.size(); r++) {
+      int[] prompt = requests.get(r).prompt();
+      if (prompt.length == 0) {
+        throw new IllegalArgumentException("every prompt needs at least one token (e.g. <bos>), row " + r + " is empty");
+      }
+      for (int i = 0; i < prompt.length; i++) {
+        if (prompt[i] < 0 || prompt[i] >= vocab) {
+          throw new IllegalArgumentException("prompt row " + r + " has token id " + prompt[i] + " at index " + i
+              + ", outside the vocabulary [0, " + vocab + ")" + (prompt[i] < 0 ? " (a missing special such as bos?)" : ""));
+        }
+      }
+      p = Math.max(p, prompt.length);
+    }
+    return p;
+  }
+
+  /** The sampling loop: through {@code decoding}'s cache, or recomputing every column in {@code gen}. */
+  private void decode(List<Row> rows, SamplingParams params, int[] stopIds, int[][] seq, int[][] pos,
+      boolean[][] valid, int p, Transformer.Decoding decoding, NDManager gen) {
+    int b = rows.size();
+    int v = model.config().vocabSize();
+    int pad = padding();
+    int filled = p;
+    float[] flat = decoding != null
+        ? decoding.prefill(prefix(seq, filled), prefix(pos, filled), prefix(valid, filled))
+        : fullLogits(gen, seq, pos, valid, filled);
+    float[] logits = new float[v];
+    int[] next = new int[b];
+    int[] at = new int[b];
+    for (int t = 0; t < params.maxNewTokens(); t++) {
+      boolean anyOpen = false;
+      for (int r = 0; r < b; r++) {
+        Row row = rows.get(r);
+        next[r] = pad;
+        if (row.finish == null) {
+          System.arraycopy(flat, r * v, logits, 0, v);
+          TokenSampler.Pick pick = TokenSampler.draw(logits, params.temperature(), params.topK(), params.topP(), row.rnd);
+          int token = pick.token();
+          row.tokens[row.count] = token;
+          row.logProbs[row.count] = pick.logProb();
+          row.count++;
+          seq[r][filled] = token;
+          pos[r][filled] = row.promptLength + t;
+          valid[r][filled] = true;
+          next[r] = token;
+          at[r] = row.promptLength + t;
+          checkStop(row, params, stopIds);
+          anyOpen |= row.finish == null;
+        }
+      }
+      filled++;
+      if (!anyOpen || t == params.maxNewTokens() - 1) {
+        break;
+      }
+      flat = decoding != null ? decoding.step(next, at) : fullLogits(gen, seq, pos, valid, filled);
+    }
+  }
+
+  private void checkStop(Row row, SamplingParams params, int[] stopIds) {
+    int token = row.tokens[row.count - 1];
+    if (Arrays.binarySearch(stopIds, token) >= 0) {
       row.finish = Generation.Finish.STOP_TOKEN;
       return;
     }
-    if (!params.stopStrings().isEmpty()) {
-      String text = tokenizer.decode(ids(row.tokens), true);
-      for (String stop : params.stopStrings()) {
-        int at = text.indexOf(stop);
-        if (at >= 0) {
-          row.finish = Generation.Finish.STOP_STRING;
-          row.stopAt = at;
-          return;
-        }
+    if (row.stops != null) {
+      int at = row.stops.add(row.tokens, row.count);
+      if (at >= 0) {
+        row.finish = Generation.Finish.STOP_STRING;
+        row.stopAt = at;
+        return;
       }
     }
-    if (row.tokens.size() == params.maxNewTokens()) {
+    if (row.count == params.maxNewTokens()) {
       row.finish = Generation.Finish.LENGTH;
     }
   }
 
   private Generation finish(Row row) {
-    int[] tokens = ids(row.tokens);
-    float[] lps = new float[row.logProbs.size()];
-    for (int i = 0; i < lps.length; i++) {
-      lps[i] = row.logProbs.get(i);
-    }
+    int[] tokens = Arrays.copyOf(row.tokens, row.count);
+    float[] lps = Arrays.copyOf(row.logProbs, row.count);
     Generation.Finish finish = row.finish == null ? Generation.Finish.LENGTH : row.finish;
     int[] shown = finish == Generation.Finish.STOP_TOKEN ? Arrays.copyOf(tokens, tokens.length - 1) : tokens;
     String text = tokenizer.decode(shown, true);
@@ -154,39 +212,96 @@ public final class Generator {
     return new Generation(tokens, lps, text, finish);
   }
 
-  /**
-   * Runs query columns [from, to) against keys [0, to) (through the cache when given) and returns
-   * the logits of column to-1 per row.
-   */
-  private float[][] lastLogits(
-      NDManager parent, int[][] seq, int[][] pos, boolean[][] valid, int from, int to, KvCache cache) {
+  /** Full recomputation: every column [0, to) again, the LM head on column to-1 only; flat (B * V). */
+  private float[] fullLogits(NDManager parent, int[][] seq, int[][] pos, boolean[][] valid, int to) {
     int b = seq.length;
-    int t = to - from;
-    int[][] tokens = new int[b][t];
-    int[][] positions = new int[b][t];
-    boolean[][][] allowed = new boolean[b][t][to];
+    boolean[][][] allowed = new boolean[b][to][to];
     for (int r = 0; r < b; r++) {
-      System.arraycopy(seq[r], from, tokens[r], 0, t);
-      System.arraycopy(pos[r], from, positions[r], 0, t);
-      for (int i = 0; i < t; i++) {
-        for (int j = 0; j <= from + i; j++) {
-          allowed[r][i][j] = valid[r][j];
+      for (int j = 0; j < to; j++) {
+        if (valid[r][j]) {
+          for (int i = j; i < to; i++) {
+            allowed[r][i][j] = true;
+          }
         }
       }
     }
     try (NDManager step = parent.newSubManager()) {
-      NDArray logits = model.forward(step.create(tokens), step.create(positions), Masks.of(step, allowed), cache); // (B, T, V)
-      float[] flat = logits.get(new NDIndex(":, -1, :")).toFloatArray(); // (B, V)
-      int v = model.config().vocabSize();
-      float[][] out = new float[b][];
-      for (int r = 0; r < b; r++) {
-        out[r] = Arrays.copyOfRange(flat, r * v, (r + 1) * v);
-      }
-      return out;
+      NDArray tokens = step.create(prefix(seq, to)); // (B, T)
+      return model.forwardLast(tokens, step.create(prefix(pos, to)), Masks.of(step, allowed)).toFloatArray(); // (B, V)
     }
   }
 
-  private static int[] ids(List<Integer> tokens) {
-    return tokens.stream().mapToInt(Integer::intValue).toArray();
+  private static int[][] prefix(int[][] a, int n) {
+    int[][] out = new int[a.length][];
+    for (int r = 0; r < a.length; r++) {
+      out[r] = Arrays.copyOf(a[r], n);
+    }
+    return out;
+  }
+
+  private static boolean[][] prefix(boolean[][] a, int n) {
+    boolean[][] out = new boolean[a.length][];
+    for (int r = 0; r < a.length; r++) {
+      out[r] = Arrays.copyOf(a[r], n);
+    }
+    return out;
+  }
+
+  /**
+   * The continuation's decoded text kept up to date token by token, and the first stop string in
+   * it: each token decodes a bounded tail window (with and without the token) instead of the whole
+   * continuation, and only the text that the token could have completed is searched. When the
+   * window's text is not an extension (a multi-byte character still open, a tokenizer that
+   * rewrites earlier text), the whole continuation is decoded once, so the text always equals
+   * {@code decode(tokens)} and the cut equals the whole-text search's.
+   */
+  static final class StopText {
+    static final int WINDOW = 8;
+    private final Tokenizer tokenizer;
+    private final List<String> stops;
+    private final int longest;
+    private String text = "";
+
+    StopText(Tokenizer tokenizer, List<String> stops) {
+      this.tokenizer = tokenizer;
+      this.stops = stops;
+      this.longest = stops.stream().mapToInt(String::length).max().orElse(0);
+    }
+
+    /** Takes tokens[count-1] as new; returns where the first stop string starts, or -1. */
+    int add(int[] tokens, int count) {
+      int from = Math.max(0, count - WINDOW);
+      String before = tokenizer.decode(Arrays.copyOfRange(tokens, from, count - 1), true);
+      String after = tokenizer.decode(Arrays.copyOfRange(tokens, from, count), true);
+      int unchanged;
+      if (after.startsWith(before) && !before.endsWith("\uFFFD") && (from == 0 || !before.isEmpty())) {
+        unchanged = text.length();
+        text = text + after.substring(before.length());
+      } else {
+        String full = tokenizer.decode(Arrays.copyOf(tokens, count), true);
+        unchanged = commonPrefix(text, full);
+        text = full;
+      }
+      for (String stop : stops) {
+        int at = text.indexOf(stop, Math.max(0, unchanged - stop.length() + 1));
+        if (at >= 0) {
+          return at; // the first stop in list order that occurs, as the whole-text search picks
+        }
+      }
+      return -1;
+    }
+
+    String text() {
+      return text;
+    }
+
+    private static int commonPrefix(String a, String b) {
+      int n = Math.min(a.length(), b.length());
+      int i = 0;
+      while (i < n && a.charAt(i) == b.charAt(i)) {
+        i++;
+      }
+      return i;
+    }
   }
 }

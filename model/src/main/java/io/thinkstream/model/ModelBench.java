@@ -1,11 +1,26 @@
 package io.thinkstream.model;
 
+import ai.djl.engine.Engine;
 import ai.djl.ndarray.types.DataType;
+import ai.djl.pytorch.jni.JniUtils;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
 import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.SplittableRandom;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 /**
  * {@code thinkstream bench model}: training tokens/s, and sampling tokens/s with the KV cache and
@@ -14,37 +29,80 @@ import java.util.SplittableRandom;
  * full runs alternate {@code repeats} times and the best of each counts: on a shared two-core
  * machine another process's burst otherwise lands on one side only and skews the ratio. The last
  * line printed is one JSON object.
+ *
+ * <p>With a {@link Twin} ({@code --vs-pytorch}) the same weights are written as a checkpoint and
+ * {@code bench/twin.py}, the PyTorch-eager twin of the model and of this sampling loop, is started
+ * once; Java and PyTorch runs then alternate {@code repeats} times at the same intra-op thread count.
  */
 public final class ModelBench {
+  /** The PyTorch twin: the venv's python and the path of {@code bench/twin.py}. */
+  public record Twin(Path python, Path script) {}
+
+  /** {@code threads} 0 keeps libtorch's default; {@code twin} null skips the PyTorch comparison. */
   public record Options(
-      ModelConfig config, int batch, int promptLength, int newTokens, int trainSteps, int rowWidth, int repeats) {
+      ModelConfig config, int batch, int promptLength, int newTokens, int trainSteps, int rowWidth, int repeats,
+      int threads, Twin twin) {
+    public Options(ModelConfig config, int batch, int promptLength, int newTokens, int trainSteps, int rowWidth, int repeats) {
+      this(config, batch, promptLength, newTokens, trainSteps, rowWidth, repeats, 0, null);
+    }
+
     public static Options defaults() {
       return new Options(null, 8, 32, 128, 20, 256, 3);
+    }
+
+    public Options withThreads(int n) {
+      return new Options(config, batch, promptLength, newTokens, trainSteps, rowWidth, repeats, n, twin);
+    }
+
+    public Options withTwin(Twin t) {
+      return new Options(config, batch, promptLength, newTokens, trainSteps, rowWidth, repeats, threads, t);
+    }
+  }
+
+  /** Java and PyTorch tokens/s of each alternating run, and the torch version the twin ran. */
+  public record Versus(List<Double> java, List<Double> pytorch, String torch) {
+    public double ratio() {
+      return best(java) / best(pytorch);
     }
   }
 
   public record Result(
-      String device, double trainTokensPerSecond, double sampleTokensPerSecondCached,
-      double sampleTokensPerSecondFull, double kvSpeedup) {
+      String device, int threads, double trainTokensPerSecond, double sampleTokensPerSecondCached,
+      double sampleTokensPerSecondFull, double kvSpeedup, Versus versus) {
     public String json() {
-      return String.format(Locale.ROOT, "{\"device\": \"%s\", \"train_tokens_per_s\": %.1f, "
-              + "\"sample_tokens_per_s_kv\": %.1f, \"sample_tokens_per_s_full\": %.1f, \"kv_speedup\": %.2f}",
-          device, trainTokensPerSecond, sampleTokensPerSecondCached, sampleTokensPerSecondFull, kvSpeedup);
+      String base = String.format(Locale.ROOT, "{\"device\": \"%s\", \"threads\": %d, \"train_tokens_per_s\": %.1f, "
+              + "\"sample_tokens_per_s_kv\": %.1f, \"sample_tokens_per_s_full\": %.1f, \"kv_speedup\": %.2f",
+          device, threads, trainTokensPerSecond, sampleTokensPerSecondCached, sampleTokensPerSecondFull, kvSpeedup);
+      if (versus == null) {
+        return base + "}";
+      }
+      return base + String.format(Locale.ROOT, ", \"java_tokens_per_s\": %s, \"pytorch_tokens_per_s\": %s, "
+          + "\"ratio_vs_pytorch\": %.3f, \"torch\": \"%s\"}", list(versus.java()), list(versus.pytorch()), versus.ratio(), versus.torch());
     }
   }
+
+  /** Untimed sampling runs before any timed one, on each side (the twin is told the same count). */
+  static final int WARMUPS = 3;
 
   private ModelBench() {}
 
   public static Result run(Options o, PrintStream out) {
+    Engine.getInstance(); // loads libtorch, which the thread setting needs
+    if (o.threads() > 0) {
+      JniUtils.setNumThreads(o.threads());
+    }
     SyntheticTokenizer tok = new SyntheticTokenizer(8);
     ModelConfig config = o.config() != null ? o.config() : ModelConfig.demo(tok.vocabSize());
     try (Transformer model = Transformer.init(config, Transformer.defaultDevice(), DataType.FLOAT32, 1)) {
-      out.printf("bench model: %s on %s, batch %d, prompt %d, %d new tokens%n",
-          config, model.device(), o.batch(), o.promptLength(), o.newTokens());
+      int threads = JniUtils.getNumThreads();
+      out.printf("bench model: %s on %s, batch %d, prompt %d, %d new tokens, %d intra-op threads%n",
+          config, model.device(), o.batch(), o.promptLength(), o.newTokens(), threads);
       Generator gen = new Generator(model, tok);
       List<Generator.Request> requests = requests(o, config.vocabSize());
       SamplingParams params = new SamplingParams(1.0, 1, 0, o.newTokens(), List.of(), List.of());
-      gen.generate(requests, params); // warm-up: natives, allocator, JIT
+      for (int i = 0; i < WARMUPS; i++) {
+        gen.generate(requests, params); // warm-up: natives, allocator, and the JIT, which needs a few runs
+      }
       double cached = 0;
       double full = 0;
       for (int i = 0; i < o.repeats(); i++) {
@@ -53,12 +111,91 @@ public final class ModelBench {
       }
       out.printf("sampling with KV cache:    %.1f tokens/s (best of %d)%n", cached, o.repeats());
       out.printf("sampling, full recompute:  %.1f tokens/s (best of %d)%n", full, o.repeats());
+      Versus versus = o.twin() == null ? null : versus(model, tok, o, threads, () -> gen.generate(requests, params), out);
       double train = trainTokensPerSecond(model, o, config.vocabSize());
       out.printf("training:                  %.1f tokens/s%n", train);
-      Result r = new Result(model.device().toString(), train, cached, full, cached / full);
+      Result r = new Result(model.device().toString(), threads, train, cached, full, cached / full, versus);
       out.println(r.json());
       return r;
     }
+  }
+
+  /** Alternates Java KV-cache sampling with the PyTorch twin's, same weights, same thread count. */
+  private static Versus versus(Transformer model, Tokenizer tok, Options o, int threads, Runnable sample, PrintStream out) {
+    Twin twin = o.twin();
+    if (!Files.isExecutable(twin.python())) {
+      throw new IllegalArgumentException("no python at " + twin.python() + "; set up the twin's venv with: "
+          + "python3 -m venv bench/.venv && bench/.venv/bin/pip install torch   (or pass --python PATH)");
+    }
+    if (!Files.isRegularFile(twin.script())) {
+      throw new IllegalArgumentException("the PyTorch twin " + twin.script() + " is missing (run from the repository root)");
+    }
+    Path dir = null;
+    try {
+      dir = Files.createTempDirectory("thinkstream-bench-model-");
+      Checkpoints.save(model, tok, dir);
+      List<String> command = List.of(twin.python().toString(), twin.script().toString(), "--checkpoint", dir.toString(),
+          "--threads", String.valueOf(threads), "--batch", String.valueOf(o.batch()), "--prompt",
+          String.valueOf(o.promptLength()), "--new-tokens", String.valueOf(o.newTokens()), "--warmup", String.valueOf(WARMUPS), "--serve");
+      Process py = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+      try (BufferedReader in = new BufferedReader(new InputStreamReader(py.getInputStream(), StandardCharsets.UTF_8));
+           Writer cmd = new java.io.OutputStreamWriter(py.getOutputStream(), StandardCharsets.UTF_8)) {
+        JsonNode ready = reply(in, command);
+        out.printf("pytorch twin: torch %s, BLAS %s, %d intra-op threads (java: %d)%n",
+            ready.path("torch").asText(), ready.path("blas").asText(), ready.path("threads").asInt(), threads);
+        List<Double> java = new ArrayList<>();
+        List<Double> pytorch = new ArrayList<>();
+        for (int i = 0; i < o.repeats(); i++) {
+          java.add(timeSampling(sample, o));
+          cmd.write("run\n");
+          cmd.flush();
+          pytorch.add(reply(in, command).path("tokens_per_s").asDouble());
+          out.printf("run %d: java %.1f tokens/s, pytorch eager %.1f tokens/s, ratio %.3f%n",
+              i + 1, java.get(i), pytorch.get(i), java.get(i) / pytorch.get(i));
+        }
+        cmd.write("quit\n");
+        cmd.flush();
+        Versus v = new Versus(java, pytorch, ready.path("torch").asText());
+        out.printf("java vs pytorch eager (best of %d each): %.1f / %.1f tokens/s = %.3fx%n",
+            o.repeats(), best(java), best(pytorch), v.ratio());
+        return v;
+      } finally {
+        py.destroy();
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot run the PyTorch twin", e);
+    } finally {
+      deleteTree(dir);
+    }
+  }
+
+  private static JsonNode reply(BufferedReader in, List<String> command) throws IOException {
+    String line = in.readLine();
+    if (line == null) {
+      throw new IllegalStateException("the PyTorch twin exited early: " + String.join(" ", command));
+    }
+    return new ObjectMapper().readTree(line);
+  }
+
+  private static void deleteTree(Path dir) {
+    if (dir == null) {
+      return;
+    }
+    try (Stream<Path> files = Files.walk(dir)) {
+      for (Path p : files.sorted(Comparator.reverseOrder()).collect(Collectors.toList())) {
+        Files.deleteIfExists(p);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot delete " + dir, e);
+    }
+  }
+
+  private static double best(List<Double> runs) {
+    return runs.stream().mapToDouble(Double::doubleValue).max().orElse(Double.NaN);
+  }
+
+  private static String list(List<Double> runs) {
+    return runs.stream().map(r -> String.format(Locale.ROOT, "%.1f", r)).collect(Collectors.joining(", ", "[", "]"));
   }
 
   private static double timeSampling(Runnable sample, Options o) {

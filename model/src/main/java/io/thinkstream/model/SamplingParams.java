@@ -44,6 +44,11 @@ public record SamplingParams(
     return new SamplingParams(temperature, topP, k, maxNewTokens, stopTokens, stopStrings);
   }
 
+  /** Several stop ids, e.g. Llama-3's {@code <|eot_id|>} and {@code <|end_of_text|>}. */
+  public SamplingParams withStopTokens(List<Integer> ids) {
+    return new SamplingParams(temperature, topP, topK, maxNewTokens, ids, stopStrings);
+  }
+
   public SamplingParams withStopStrings(List<String> stops) {
     return new SamplingParams(temperature, topP, topK, maxNewTokens, stopTokens, stops);
   }

@@ -5,10 +5,12 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.core.Embedding;
 import ai.djl.nn.core.Linear;
+import ai.djl.pytorch.jni.JniUtils;
 import io.thinkstream.model.internal.Attention;
 import io.thinkstream.model.internal.Block;
 import io.thinkstream.model.internal.KvCache;
@@ -173,13 +175,16 @@ public final class Transformer implements AutoCloseable {
 
   /**
    * Logits for tokens (B, T) at positions (B, T) under an additive mask (B, 1, T, S). Without a
-   * cache S = T; with one, the new keys are appended first and S counts every cached position.
-   * Results live in the manager of {@code tokens}.
+   * cache S = T; with one, the new keys are written after the cached ones first and S counts every
+   * cached position. Results live in the manager of {@code tokens}.
    */
   public NDArray forward(NDArray tokens, NDArray positions, NDArray mask, KvCache cache) {
-    NDArray additive = mask.getDataType() == dtype ? mask : mask.toType(dtype, false); // (B, 1, T, S)
-    NDList cosSin = rotary.angles(positions, dtype); // 2 x (B, 1, T, hs/2)
-    return forward(tokens, layer -> (attn, h) -> attn.forward(h, cosSin, additive, cache, layer));
+    return head(hidden(tokens, positions, mask, cache)); // (B, T, V)
+  }
+
+  /** Like {@link #forward} without a cache, but the LM head runs on the last column only: (B, V). */
+  public NDArray forwardLast(NDArray tokens, NDArray positions, NDArray mask) {
+    return lastLogits(hidden(tokens, positions, mask, null)); // (B, V)
   }
 
   /**
@@ -189,21 +194,182 @@ public final class Transformer implements AutoCloseable {
   public NDArray forward(NDArray tokens, NDArray positions, AttentionBlocks blocks) {
     NDList cosSin = rotary.angles(positions, dtype); // 2 x (B, 1, T, hs/2)
     AttentionBlocks.Arrays arrays = blocks.toArrays(tokens.getManager(), dtype);
-    return forward(tokens, layer -> (attn, h) -> attn.forward(h, cosSin, arrays));
+    return head(hidden(tokens, layer -> (attn, h) -> attn.forward(h, cosSin, arrays))); // (B, T, V)
   }
 
-  private NDArray forward(NDArray tokens, IntFunction<BiFunction<Attention, NDArray, NDArray>> attention) {
+  private NDArray hidden(NDArray tokens, NDArray positions, NDArray mask, KvCache cache) {
+    NDArray additive = mask.getDataType() == dtype ? mask : mask.toType(dtype, false); // (B, 1, T, S)
+    NDList cosSin = rotary.angles(positions, dtype); // 2 x (B, 1, T, hs/2)
+    NDArray x = hidden(tokens, layer -> (attn, h) -> attn.forward(h, cosSin, additive, cache, layer)); // (B, T, C)
+    if (cache != null) {
+      cache.advance(Math.toIntExact(tokens.getShape().get(1)));
+    }
+    return x;
+  }
+
+  private NDArray hidden(NDArray tokens, IntFunction<BiFunction<Attention, NDArray, NDArray>> attention) {
     NDArray x = Embedding.embedding(tokens, wte, ai.djl.ndarray.types.SparseFormat.DENSE).head(); // (B, T, C)
     for (int i = 0; i < blocks.size(); i++) {
       x = blocks.get(i).forward(x, attention.apply(i)); // (B, T, C)
     }
-    x = norm.forward(x); // (B, T, C)
-    return Linear.linear(x, lmHead).head(); // (B, T, V)
+    return x;
   }
 
-  /** A cache for incremental decoding; close it (or its parent) when the generation is done. */
-  public KvCache newCache(NDManager parent) {
-    return new KvCache(parent, config.numLayers());
+  private NDArray head(NDArray x) {
+    return Linear.linear(norm.forward(x), lmHead).head(); // (B, T, V)
+  }
+
+  /** The LM head on the last column of x (B, T, C) only. */
+  private NDArray lastLogits(NDArray x) {
+    long t = x.getShape().get(1);
+    NDArray last = x.get(new NDIndex().addAllDim().addIndices(t - 1)); // (B, C)
+    return Linear.linear(norm.forward(last), lmHead).head(); // (B, V)
+  }
+
+  /** A cache for incremental decoding of {@code batch} rows up to {@code width} positions; close it (or its parent). */
+  public KvCache newCache(NDManager parent, int batch, int width) {
+    return new KvCache(parent, config.numLayers(), batch, config.numKvHeads(), config.headDim(), width, dtype);
+  }
+
+  /**
+   * Incremental decoding of one generation: a preallocated cache, the additive mask row of the
+   * filled columns, and the single-token step's fused matrices built from the current parameters.
+   */
+  public Decoding decoding(NDManager parent, int batch, int width) {
+    return new Decoding(parent, batch, width);
+  }
+
+  /**
+   * Gradients off on the calling thread until closed, then back as they were: libtorch's grad
+   * mode is per thread, and sampling must not record a graph whichever thread calls it.
+   */
+  public static NoGradient noGradient() {
+    boolean was = JniUtils.isGradMode();
+    JniUtils.setGradMode(false);
+    return new NoGradient(was);
+  }
+
+  /** Restores the calling thread's grad mode on close. */
+  public record NoGradient(boolean was) implements AutoCloseable {
+    @Override
+    public void close() {
+      JniUtils.setGradMode(was);
+    }
+  }
+
+  /**
+   * Prefill over the prompts, then one token per row and step. A step runs the fused matrices on
+   * (B, C) rows, writes the new keys and values into the cache in place and attends to its filled
+   * prefix; the mask's new column is opened with one write instead of rebuilding (B, T, S) masks.
+   */
+  public final class Decoding implements AutoCloseable {
+    private final NDManager manager;
+    private final KvCache cache;
+    private final Block.StepWeights[] weights;
+    private final NDArray head; // (V, C)  final norm's weight folded in
+    private final NDArray eps; // ()
+    private final NDArray halfTurn; // (hs, 2hs)
+    private final float[][] turns; // (W, 2hs)
+    private final int batch;
+    private NDArray visible; // (B, 1, 1, W)
+
+    private Decoding(NDManager parent, int batch, int width) {
+      this.manager = parent.newSubManager();
+      this.batch = batch;
+      this.cache = newCache(manager, batch, width);
+      this.weights = new Block.StepWeights[blocks.size()];
+      for (int i = 0; i < weights.length; i++) {
+        weights[i] = blocks.get(i).stepWeights(manager);
+      }
+      try (NDManager tmp = manager.newSubManager()) {
+        NDArray w = norm.weight().duplicate(); // (C)
+        w.attach(tmp);
+        NDArray h = w.expandDims(0).mul(lmHead); // (V, C)
+        h.attach(manager);
+        this.head = h;
+      }
+      this.eps = manager.create((float) config.normEps()).toType(dtype, false); // ()
+      this.halfTurn = rotary.halfTurn(manager, dtype); // (hs, 2hs)
+      this.turns = rotary.turns(width);
+    }
+
+    /** The cache's filled length S. */
+    public int length() {
+      return cache.length();
+    }
+
+    /**
+     * Runs the left-padded prompts tokens (B, P) at positions (B, P), {@code valid} marking real
+     * tokens, through the cache and returns the last column's logits, flat (B * V).
+     */
+    public float[] prefill(int[][] tokens, int[][] positions, boolean[][] valid) {
+      int p = tokens[0].length;
+      int w = cache.width();
+      float[] causal = new float[batch * p * p];
+      float[] open = new float[batch * w];
+      java.util.Arrays.fill(causal, Masks.HIDDEN);
+      java.util.Arrays.fill(open, Masks.HIDDEN);
+      for (int r = 0; r < batch; r++) {
+        for (int j = 0; j < p; j++) {
+          if (valid[r][j]) {
+            open[r * w + j] = 0f;
+            for (int i = j; i < p; i++) {
+              causal[(r * p + i) * p + j] = 0f;
+            }
+          }
+        }
+      }
+      visible = manager.create(open, new Shape(batch, 1, 1, 1, w)).toType(dtype, false); // (B, 1, 1, 1, W)
+      try (NDManager step = manager.newSubManager()) {
+        NDArray mask = step.create(causal, new Shape(batch, 1, 1, p, p)).toType(dtype, false); // (B, 1, 1, P, P)
+        NDArray x = run(step, tokens, positions, mask); // (B, P, C)
+        NDArray last = x.get(new NDIndex().addAllDim().addSliceDim(p - 1, p)); // (B, 1, C)
+        return logits(last); // (B, V)
+      }
+    }
+
+    /** Feeds one token per row at its position (B) and returns the logits, flat (B * V). */
+    public float[] step(int[] tokens, int[] positions) {
+      int s = cache.length() + 1;
+      visible.set(new NDIndex().addAllDim(4).addSliceDim(s - 1, s), 0f); // (B, 1, 1, 1, W)  the new column opens
+      try (NDManager step = manager.newSubManager()) {
+        NDArray mask = visible.get(new NDIndex().addAllDim(4).addSliceDim(0, s)); // (B, 1, 1, 1, S)
+        mask.attach(step);
+        int[][] one = new int[batch][1];
+        int[][] at = new int[batch][1];
+        for (int r = 0; r < batch; r++) {
+          one[r][0] = tokens[r];
+          at[r][0] = positions[r];
+        }
+        return logits(run(step, one, at, mask)); // (B, V)
+      }
+    }
+
+    /** tokens (B, T) at positions (B, T) through every layer and the cache: the residual stream (B, T, C). */
+    private NDArray run(NDManager step, int[][] tokens, int[][] positions, NDArray mask) {
+      int t = tokens[0].length;
+      int heads = config.numHeads() + 2 * config.numKvHeads();
+      NDArray cs = step.create(Rotary.stepFactors(positions, turns, config.numHeads() + config.numKvHeads(), config.numKvHeads()),
+          new Shape(batch, t, heads, 2L * config.headDim())); // (B, T, heads, 2hs)
+      cs = cs.getDataType() == dtype ? cs : cs.toType(dtype, false); // (B, T, heads, 2hs)
+      NDArray ids = step.create(tokens); // (B, T)
+      NDArray x = Embedding.embedding(ids, wte, ai.djl.ndarray.types.SparseFormat.DENSE).head(); // (B, T, C)
+      for (int i = 0; i < blocks.size(); i++) {
+        x = blocks.get(i).step(x, weights[i], halfTurn, cs, mask, eps, cache, i); // (B, T, C)
+      }
+      cache.advance(t);
+      return x;
+    }
+
+    private float[] logits(NDArray x) { // x: (B, 1, C)
+      NDArray h = RmsNorm.unweighted(x, eps); // (B, 1, C)
+      return Linear.linear(h, head).head().toFloatArray(); // (B, 1, V)
+    }
+
+    @Override
+    public void close() {
+      manager.close();
+    }
   }
 
   /** A manager for one step's temporaries on this model's device; close it after the step. */

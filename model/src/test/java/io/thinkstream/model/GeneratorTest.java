@@ -105,4 +105,159 @@ class GeneratorTest {
     assertEquals(text.substring(0, text.indexOf(needle)), cut.text());
     assertFalse(cut.text().contains(needle));
   }
+
+  /** The whole-text rule the incremental check must match: decode everything after each token. */
+  static Generation cutTheOldWay(Generation free, List<String> stops) {
+    for (int n = 1; n <= free.tokens().length; n++) {
+      String text = TOK.decode(Arrays.copyOf(free.tokens(), n), true);
+      for (String stop : stops) {
+        int at = text.indexOf(stop);
+        if (at >= 0) {
+          return new Generation(Arrays.copyOf(free.tokens(), n), null, text.substring(0, at), Generation.Finish.STOP_STRING);
+        }
+      }
+    }
+    return free;
+  }
+
+  @Test
+  void incrementalStopStringsCutWhereTheWholeTextSearchCuts() {
+    int[] p = prompt("Ben has 6 pears.");
+    for (long seed = 0; seed < 4; seed++) {
+      Generation free = generator.generate(List.of(new Generator.Request(p, seed)), HOT).get(0);
+      String text = TOK.decode(free.tokens(), true);
+      List<List<String>> cases = List.of(
+          List.of(text.substring(3, 5)), List.of(text.substring(text.length() - 2)),
+          List.of("never-in-the-output", text.substring(10, 13), text.substring(1, 2)),
+          List.of(text.substring(4, 9), text.substring(2, 3)));
+      for (List<String> stops : cases) {
+        Generation want = cutTheOldWay(free, stops);
+        Generation got = generator.generate(List.of(new Generator.Request(p, seed)), HOT.withStopStrings(stops)).get(0);
+        assertEquals(want.finish(), got.finish(), "stops " + stops);
+        assertEquals(want.text(), got.text(), "stops " + stops);
+        assertArrayEquals(want.tokens(), got.tokens(), "stops " + stops);
+      }
+    }
+  }
+
+  /** A tokenizer whose decode drops the first piece's leading space, as SentencePiece does. */
+  static final class LeadingSpace implements Tokenizer {
+    static final String[] PIECES = {"<s>", " a", " b", "c", " d", "\u00e9"};
+
+    @Override public int[] encode(String text) {
+      throw new UnsupportedOperationException();
+    }
+
+    @Override public String decode(int[] ids, boolean skipSpecial) {
+      StringBuilder sb = new StringBuilder();
+      for (int id : ids) {
+        if (id != 0 || !skipSpecial) {
+          sb.append(PIECES[id]);
+        }
+      }
+      return sb.length() > 0 && sb.charAt(0) == ' ' ? sb.substring(1) : sb.toString();
+    }
+
+    @Override public int vocabSize() {
+      return PIECES.length;
+    }
+
+    @Override public int bosId() {
+      return -1;
+    }
+
+    @Override public int eosId() {
+      return -1;
+    }
+
+    @Override public int padId() {
+      return -1;
+    }
+
+    @Override public int tokenId(String token) {
+      return -1;
+    }
+  }
+
+  @Test
+  void incrementalTextEqualsTheWholeDecodeForANonConcatenatingTokenizer() {
+    Tokenizer tok = new LeadingSpace();
+    java.util.SplittableRandom rnd = new java.util.SplittableRandom(3);
+    for (int trial = 0; trial < 50; trial++) {
+      Generator.StopText stops = new Generator.StopText(tok, List.of("zz"));
+      int[] ids = new int[30];
+      for (int n = 1; n <= ids.length; n++) {
+        ids[n - 1] = rnd.nextInt(tok.vocabSize());
+        assertEquals(-1, stops.add(ids, n));
+        assertEquals(tok.decode(Arrays.copyOf(ids, n), true), stops.text(), "after " + n + " ids");
+      }
+    }
+  }
+
+  @Test
+  void anyOfSeveralStopIdsEndsTheRow() {
+    int[] p = prompt("Zoe has 8 stamps.");
+    Generation free = generator.generate(List.of(new Generator.Request(p, 6)), HOT).get(0);
+    int a = free.tokens()[4];
+    int b = free.tokens()[9];
+    int first = 0;
+    while (free.tokens()[first] != a && free.tokens()[first] != b) {
+      first++;
+    }
+    for (List<Integer> ids : List.of(List.of(a, b), List.of(b, a), List.of(TOK.eosId(), b, a))) {
+      Generation stopped = generator.generate(List.of(new Generator.Request(p, 6)), HOT.withStopTokens(ids)).get(0);
+      assertEquals(Generation.Finish.STOP_TOKEN, stopped.finish(), "stop ids " + ids);
+      assertArrayEquals(Arrays.copyOf(free.tokens(), first + 1), stopped.tokens(), "stop ids " + ids);
+    }
+  }
+
+  @Test
+  void promptIdsOutsideTheVocabularyAreRejectedWithRowAndId() {
+    List<Generator.Request> bad = List.of(new Generator.Request(prompt("ok"), 1), new Generator.Request(new int[] {1, -1, 5}, 2));
+    IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+        () -> generator.generate(bad, HOT));
+    assertTrue(e.getMessage().contains("row 1") && e.getMessage().contains("-1"), e.getMessage());
+    int vocab = model.config().vocabSize();
+    e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+        () -> generator.generateWithoutCache(List.of(new Generator.Request(new int[] {1, vocab}, 2)), HOT));
+    assertTrue(e.getMessage().contains("row 0") && e.getMessage().contains(String.valueOf(vocab)), e.getMessage());
+  }
+
+  @Test
+  void aTokenizerWithoutBosNeverPutsMinusOneInThePrompt() {
+    Tokenizer noBos = new LeadingSpace();
+    Generator.Request r = Generator.Request.withBos(noBos, new int[] {1, 2}, 3);
+    assertArrayEquals(new int[] {1, 2}, r.prompt());
+    assertArrayEquals(new int[] {TOK.bosId(), 1, 2}, Generator.Request.withBos(TOK, new int[] {1, 2}, 3).prompt());
+    // no pad either: padding columns still get a real id, so mixed prompt lengths work
+    Transformer small = Transformer.init(ModelConfig.tiny(noBos.vocabSize()), Device.cpu(), DataType.FLOAT32, 2);
+    try (small) {
+      List<Generation> out = new Generator(small, noBos).generate(
+          List.of(new Generator.Request(new int[] {1}, 1), new Generator.Request(new int[] {1, 2, 3}, 2)), HOT);
+      assertEquals(2, out.size());
+    }
+  }
+
+  @Test
+  void managedArraysDoNotGrowAcrossGenerateCallsAndGradModeIsRestored() {
+    List<Generator.Request> batch = List.of(
+        new Generator.Request(prompt("Ivy has 3 kites."), 1), new Generator.Request(prompt("Max has 10 cards. He finds 2."), 2));
+    SamplingParams params = HOT.withTopK(10).withStopStrings(List.of("zzz"));
+    generator.generate(batch, params);
+    int before = model.managedArrayCount();
+    boolean grad = ai.djl.pytorch.jni.JniUtils.isGradMode();
+    for (int i = 0; i < 3; i++) {
+      generator.generate(batch, params);
+      generator.generateWithoutCache(batch, params);
+    }
+    assertEquals(before, model.managedArrayCount());
+    assertEquals(grad, ai.djl.pytorch.jni.JniUtils.isGradMode());
+    ai.djl.pytorch.jni.JniUtils.setGradMode(true);
+    try {
+      generator.generate(batch, params);
+      assertTrue(ai.djl.pytorch.jni.JniUtils.isGradMode(), "the caller's grad mode comes back");
+    } finally {
+      ai.djl.pytorch.jni.JniUtils.setGradMode(grad);
+    }
+  }
 }

@@ -59,7 +59,7 @@ class TransformerTest {
     int prefix = 5;
     int v = CONFIG.vocabSize();
     int[][] tokens = randomTokens(b, t, 1);
-    try (NDManager m = model.newStepManager(); KvCache cache = model.newCache(m)) {
+    try (NDManager m = model.newStepManager(); KvCache cache = model.newCache(m, b, t)) {
       float[] expected = full(m, tokens, ones(b, t)); // (B, T, V)
       int[][] first = new int[b][prefix];
       for (int r = 0; r < b; r++) {
@@ -88,6 +88,42 @@ class TransformerTest {
         }
       }
       assertEquals(t, cache.length());
+    }
+  }
+
+  @Test
+  void fusedDecodingStepEqualsFullRecompute() {
+    int b = 2;
+    int t = 12;
+    int prefix = 5;
+    int v = CONFIG.vocabSize();
+    int[][] tokens = randomTokens(b, t, 2);
+    try (NDManager m = model.newStepManager(); Transformer.Decoding d = model.decoding(m, b, t)) {
+      float[] expected = full(m, tokens, ones(b, t)); // (B, T, V)
+      int[][] first = new int[b][prefix];
+      int[][] pos = new int[b][prefix];
+      boolean[][] valid = new boolean[b][prefix];
+      for (int r = 0; r < b; r++) {
+        System.arraycopy(tokens[r], 0, first[r], 0, prefix);
+        pos[r] = Masks.positions(ones(1, prefix))[0];
+        java.util.Arrays.fill(valid[r], true);
+      }
+      float[] got = d.prefill(first, pos, valid); // (B, V)
+      for (int r = 0; r < b; r++) {
+        for (int k = 0; k < v; k++) {
+          assertEquals(expected[(r * t + prefix - 1) * v + k], got[r * v + k], 1e-4, "prefill row " + r);
+        }
+      }
+      for (int i = prefix; i < t; i++) {
+        int[] one = {tokens[0][i], tokens[1][i]};
+        float[] step = d.step(one, new int[] {i, i}); // (B, V)
+        for (int r = 0; r < b; r++) {
+          for (int k = 0; k < v; k++) {
+            assertEquals(expected[(r * t + i) * v + k], step[r * v + k], 1e-4, "row " + r + " pos " + i);
+          }
+        }
+      }
+      assertEquals(t, d.length());
     }
   }
 

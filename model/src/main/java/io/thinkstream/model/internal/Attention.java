@@ -3,6 +3,7 @@ package io.thinkstream.model.internal;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.types.SparseFormat;
@@ -41,12 +42,89 @@ public final class Attention {
     NDArray q = qkv[0]; // (B, nh, T, hs)
     NDArray k = qkv[1]; // (B, nkv, T, hs)
     NDArray v = qkv[2]; // (B, nkv, T, hs)
+    NDArray kT = k.transpose(0, 1, 3, 2); // (B, nkv, hs, T)
     if (cache != null) {
-      NDArray[] kv = cache.append(layer, k, v);
-      k = kv[0]; // (B, nkv, S, hs)
+      NDArray[] kv = cache.append(layer, kT, v);
+      kT = kv[0]; // (B, nkv, hs, S)
       v = kv[1]; // (B, nkv, S, hs)
     }
-    return output(attend(q, k, v, mask)); // (B, T, C)
+    return output(attend(q, kT, v, mask)); // (B, T, C)
+  }
+
+  /**
+   * The projection of the single-token step, built from the current parameters for one
+   * generation (so training never sees it): q, k and v stacked into one (Q, C) matrix,
+   * Q = (nh + 2 nkv) * hs, with the attention scale folded into q's rows (rotation is linear, so
+   * it commutes) and the input norm's weight folded into the columns.
+   */
+  public NDArray stepProjection(NDArray normWeight, NDManager into) {
+    try (NDManager tmp = into.newSubManager()) {
+      NDArray q = own(wq, tmp).mul(tmp.create((float) (1.0 / Math.sqrt(hs))).toType(wq.getDataType(), false)); // (nh*hs, C)
+      NDArray in = NDArrays.concat(new NDList(q, wk, wv), 0); // (Q, C)
+      in = in.mul(own(normWeight, tmp).expandDims(0)); // (Q, C)
+      in.attach(into);
+      return in;
+    }
+  }
+
+  private static NDArray own(NDArray parameter, NDManager tmp) {
+    NDArray copy = parameter.duplicate();
+    copy.attach(tmp);
+    return copy;
+  }
+
+  /**
+   * T new tokens per row (the prompt, then one per step) through the cache: h (B, T, C) is the
+   * RMS-normalised input (its weight lives in {@code projection}), mask (B, 1, 1, T, S) the
+   * additive mask over the filled cache columns including the new ones. Rotary: every head's (hs)
+   * vector times {@code halfTurn} (hs, 2 hs) is [x | rotate_half(x)]; times cs (B, T, heads, 2 hs),
+   * the (cos | sin) of each token's position (1 | 0 for v's heads), summed over the pair it is
+   * x cos + rotate_half(x) sin. Temporaries are freed as soon as they are dead, so the allocator
+   * hands the next op memory that is still in cache, as eager PyTorch's reference counting does.
+   */
+  public NDArray step(NDArray h, NDArray projection, NDArray halfTurn, NDArray cs, NDArray mask, KvCache cache, int layer) {
+    long b = h.getShape().get(0);
+    long t = h.getShape().get(1);
+    long heads = nh + 2L * nkv;
+    int g = nh / nkv;
+    NDArray y = Linear.linear(h, projection).head(); // (B, T, heads*hs)
+    NDArray pair = free(y.reshape(b, t, heads, hs).matMul(halfTurn), y).muli(cs); // (B, T, heads, 2hs)
+    NDArray rotated = free(pair.reshape(b, t, heads, 2, hs).sum(new int[] {3}), pair); // (B, T, heads, hs)
+    NDList qkv = rotated.split(new long[] {nh, nh + nkv}, 2); // (B, T, nh, hs), 2 x (B, T, nkv, hs)
+    rotated.close();
+    NDArray kT = qkv.get(1).transpose(0, 2, 3, 1); // (B, nkv, hs, T)
+    NDArray v = qkv.get(2).transpose(0, 2, 1, 3); // (B, nkv, T, hs)
+    NDArray[] kv = cache.append(layer, kT, v); // (B, nkv, hs, S), (B, nkv, S, hs)
+    long s = kv[0].getShape().get(3);
+    NDArray q = t == 1
+        ? qkv.get(0).reshape(b, nkv, g, hs) // (B, nkv, g, hs)
+        : qkv.get(0).reshape(b, t, nkv, g, hs).transpose(0, 2, 3, 1, 4).reshape(b, nkv, g * t, hs); // (B, nkv, g*T, hs)
+    close(kT, v);
+    qkv.close();
+    NDArray att = free(q.matMul(kv[0]), q, kv[0]).reshape(b, nkv, g, t, s); // (B, nkv, g, T, S)  scaled already
+    NDArray p = free(att.addi(mask).softmax(4), att).reshape(b, nkv, g * t, s); // (B, nkv, g*T, S)
+    NDArray o = free(p.matMul(kv[1]), p, kv[1]); // (B, nkv, g*T, hs)
+    NDArray y2 = t == 1
+        ? o.reshape(b, 1, nh * hs) // (B, 1, nh*hs)
+        : o.reshape(b, nkv, g, t, hs).transpose(0, 3, 1, 2, 4).reshape(b, t, nh * hs); // (B, T, nh*hs)
+    o.close();
+    return free(Linear.linear(y2, wo).head(), y2); // (B, T, C)
+  }
+
+  static void close(NDArray... dead) {
+    for (NDArray d : dead) {
+      d.close();
+    }
+  }
+
+  /** Closes {@code dead} (arrays and views the caller no longer needs) and returns {@code result}. */
+  public static NDArray free(NDArray result, NDArray... dead) {
+    for (NDArray d : dead) {
+      if (d != result) {
+        d.close();
+      }
+    }
+    return result;
   }
 
   /**
@@ -61,7 +139,7 @@ public final class Attention {
     NDList vs = split(take(qkv[2], blocks.keys()), blocks.keySplits()); // groups x (B, nkv, Lk, hs)
     NDList outs = new NDList();
     for (int i = 0; i < qs.size(); i++) {
-      outs.add(attend(qs.get(i), ks.get(i), vs.get(i), blocks.masks().get(i))); // (B, nh, Lq, hs)
+      outs.add(attend(qs.get(i), ks.get(i).transpose(0, 1, 3, 2), vs.get(i), blocks.masks().get(i))); // (B, nh, Lq, hs)
     }
     NDArray all = outs.size() == 1 ? outs.head() : NDArrays.concat(outs, 2); // (B, nh, sum Lq, hs)
     NDArray y = rows(all, blocks.slot()); // (B, T, nh*hs)  back in row order
@@ -100,14 +178,17 @@ public final class Attention {
     return new NDArray[] {Rotary.apply(q, cosSin), Rotary.apply(k, cosSin), v};
   }
 
-  /** Softmax attention of q (B, nh, T, hs) over k, v (B, nkv, S, hs) under an additive mask (B, 1, T, S). */
-  private NDArray attend(NDArray q, NDArray k, NDArray v, NDArray mask) {
+  /**
+   * Softmax attention of q (B, nh, T, hs) over keys kT (B, nkv, hs, S) and values v (B, nkv, S, hs)
+   * under an additive mask (B, 1, T, S).
+   */
+  private NDArray attend(NDArray q, NDArray kT, NDArray v, NDArray mask) {
     long b = q.getShape().get(0);
     long t = q.getShape().get(2);
-    long s = k.getShape().get(2);
+    long s = kT.getShape().get(3);
     int g = nh / nkv;
     NDArray qg = q.reshape(b, nkv, g * t, hs); // (B, nkv, g*T, hs)  head h uses kv head h / g
-    NDArray att = qg.matMul(k.transpose(0, 1, 3, 2)).mul(scalar(q, 1.0 / Math.sqrt(hs))); // (B, nkv, g*T, S)
+    NDArray att = qg.matMul(kT).mul(scalar(q, 1.0 / Math.sqrt(hs))); // (B, nkv, g*T, S)
     att = att.reshape(b, nkv, g, t, s).add(mask.expandDims(1)); // (B, nkv, g, T, S)
     att = att.softmax(4).reshape(b, nkv, g * t, s); // (B, nkv, g*T, S)
     return att.matMul(v).reshape(b, nh, t, hs); // (B, nh, T, hs)

@@ -1,6 +1,7 @@
 package io.thinkstream.model.internal;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
 import java.util.function.BiFunction;
 
 /** One pre-norm decoder layer: x + attn(norm(x)), then x + mlp(norm(x)). */
@@ -21,5 +22,26 @@ public final class Block {
   public NDArray forward(NDArray x, BiFunction<Attention, NDArray, NDArray> attend) {
     x = x.add(attend.apply(attn, ln1.forward(x))); // (B, T, C)
     return x.add(mlp.forward(ln2.forward(x))); // (B, T, C)
+  }
+
+  /** This layer's fused matrices for the single-token step of one generation. */
+  public record StepWeights(NDArray attention, NDArray mlp) {}
+
+  public StepWeights stepWeights(NDManager into) {
+    return new StepWeights(attn.stepProjection(ln1.weight(), into), mlp.stepProjection(ln2.weight(), into));
+  }
+
+  /**
+   * T new tokens per row, x (B, T, C), updated in place (it is the step's own residual stream);
+   * halfTurn and cs (B, T, heads, 2 hs) the rotary factors, mask (B, 1, 1, T, S), eps the norms' epsilon as a () array.
+   */
+  public NDArray step(
+      NDArray x, StepWeights w, NDArray halfTurn, NDArray cs, NDArray mask, NDArray eps, KvCache cache, int layer) {
+    NDArray h = RmsNorm.unweighted(x, eps); // (B, T, C)
+    NDArray a = Attention.free(attn.step(h, w.attention(), halfTurn, cs, mask, cache, layer), h); // (B, T, C)
+    Attention.free(x.addi(a), a); // (B, T, C)
+    h = RmsNorm.unweighted(x, eps); // (B, T, C)
+    NDArray m = Attention.free(mlp.step(h, w.mlp()), h); // (B, T, C)
+    return Attention.free(x.addi(m), m); // (B, T, C)
   }
 }

@@ -2,44 +2,68 @@ package io.thinkstream.model.internal;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
 
 /**
  * Keys and values of every layer for the positions seen so far, so that sampling one more token
- * costs one token's forward pass instead of the whole sequence's. Owns its arrays in its own
- * manager; each append replaces the layer's arrays and frees the old ones.
+ * costs one token's forward pass instead of the whole sequence's. The arrays are allocated once
+ * for the whole generation (prompt + new tokens) and written in place; attention reads only the
+ * filled prefix [0, S). Keys are stored transposed, (B, nkv, hs, W), so a query times them gives
+ * scores without a transpose per step.
  */
 public final class KvCache implements AutoCloseable {
   private final NDManager manager;
-  private final NDArray[] keys; // each (B, nkv, S, hs)
-  private final NDArray[] values; // each (B, nkv, S, hs)
+  private final NDArray[] keys; // each (B, nkv, hs, W)
+  private final NDArray[] values; // each (B, nkv, W, hs)
+  private final int width;
+  private int length;
 
-  public KvCache(NDManager parent, int layers) {
+  public KvCache(NDManager parent, int layers, int batch, int kvHeads, int headDim, int width, DataType dtype) {
     this.manager = parent.newSubManager();
     this.keys = new NDArray[layers];
     this.values = new NDArray[layers];
+    this.width = width;
+    for (int i = 0; i < layers; i++) {
+      keys[i] = manager.zeros(new Shape(batch, kvHeads, headDim, width), dtype); // (B, nkv, hs, W)
+      values[i] = manager.zeros(new Shape(batch, kvHeads, width, headDim), dtype); // (B, nkv, W, hs)
+    }
   }
 
   /** Number of cached positions S. */
-  public long length() {
-    return keys[0] == null ? 0 : keys[0].getShape().get(2);
+  public int length() {
+    return length;
   }
 
-  /** Appends k, v (B, nkv, T, hs) to layer {@code layer}; returns the full keys and values (B, nkv, S+T, hs). */
-  public NDArray[] append(int layer, NDArray k, NDArray v) {
-    keys[layer] = join(keys[layer], k);
-    values[layer] = join(values[layer], v);
-    return new NDArray[] {keys[layer], values[layer]};
+  /** Positions the cache holds at most (prompt + new tokens). */
+  public int width() {
+    return width;
   }
 
-  private NDArray join(NDArray old, NDArray add) {
-    if (old == null) {
-      NDArray copy = add.duplicate(); // (B, nkv, T, hs)
-      copy.attach(manager);
-      return copy;
+  /**
+   * Writes layer {@code layer}'s new keys kT (B, nkv, hs, T) and values v (B, nkv, T, hs) at
+   * columns [S, S+T) and returns the filled keys (B, nkv, hs, S+T) and values (B, nkv, S+T, hs),
+   * views that live in kT's manager. Call {@link #advance} once every layer has appended.
+   */
+  public NDArray[] append(int layer, NDArray kT, NDArray v) {
+    int t = Math.toIntExact(kT.getShape().get(3));
+    int s = length + t;
+    if (s > width) {
+      throw new IllegalStateException("cache of width " + width + " cannot take " + t + " more after " + length);
     }
-    NDArray joined = old.concat(add, 2); // (B, nkv, S+T, hs), lives in old's manager: this cache's
-    old.close();
-    return joined;
+    keys[layer].set(new NDIndex().addAllDim(3).addSliceDim(length, s), kT);
+    values[layer].set(new NDIndex().addAllDim(2).addSliceDim(length, s), v);
+    NDArray k = keys[layer].get(new NDIndex().addAllDim(3).addSliceDim(0, s)); // (B, nkv, hs, S)
+    NDArray val = values[layer].get(new NDIndex().addAllDim(2).addSliceDim(0, s)); // (B, nkv, S, hs)
+    k.attach(kT.getManager());
+    val.attach(kT.getManager());
+    return new NDArray[] {k, val};
+  }
+
+  /** Marks {@code t} more positions as filled. */
+  public void advance(int t) {
+    length += t;
   }
 
   @Override

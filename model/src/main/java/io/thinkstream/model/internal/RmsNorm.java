@@ -16,4 +16,16 @@ public final class RmsNorm {
     NDArray ms = x.square().mean(new int[] {-1}, true); // (B, T, 1)
     return x.div(ms.add(eps).sqrt()).mul(weight); // (B, T, C)
   }
+
+  /** x / rms(x) without the weight (the step folds it into the next matrix); eps is a () array. */
+  public static NDArray unweighted(NDArray x, NDArray eps) { // x: (B, T, C)
+    NDArray sq = x.square(); // (B, T, C)
+    NDArray ms = Attention.free(sq.mean(new int[] {-1}, true), sq).addi(eps); // (B, T, 1)
+    NDArray rms = Attention.free(ms.sqrt(), ms); // (B, T, 1)
+    return Attention.free(x.div(rms), rms); // (B, T, C)
+  }
+
+  public NDArray weight() {
+    return weight; // (C)
+  }
 }

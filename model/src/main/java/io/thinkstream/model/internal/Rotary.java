@@ -2,6 +2,8 @@ package io.thinkstream.model.internal;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.types.DataType;
 
 /**
@@ -26,6 +28,62 @@ public final class Rotary {
     NDArray cos = angle.cos().expandDims(1); // (B, 1, T, hs/2)
     NDArray sin = angle.sin().expandDims(1); // (B, 1, T, hs/2)
     return new NDList(cos, sin);
+  }
+
+  /**
+   * [I | R] (hs, 2 hs) with x R = rotate_half(x) = [-x2, x1]: one matrix product gives every
+   * head's vector next to its rotated copy.
+   */
+  public NDArray halfTurn(NDManager manager, DataType dtype) {
+    int hs = invFreq.length * 2;
+    int half = invFreq.length;
+    float[] m = new float[hs * 2 * hs];
+    for (int i = 0; i < hs; i++) {
+      m[i * 2 * hs + i] = 1f;
+    }
+    for (int j = 0; j < half; j++) {
+      m[(j + half) * 2 * hs + hs + j] = -1f;
+      m[j * 2 * hs + hs + j + half] = 1f;
+    }
+    return manager.create(m, new Shape(hs, 2L * hs)).toType(dtype, false); // (hs, 2hs)
+  }
+
+  /** (cos | sin) over the full head dim for positions [0, count): (count, 2 hs), the step's table. */
+  public float[][] turns(int count) {
+    int half = invFreq.length;
+    float[][] turns = new float[count][4 * half];
+    for (int p = 0; p < count; p++) {
+      for (int i = 0; i < half; i++) {
+        float angle = p * invFreq[i];
+        turns[p][i] = turns[p][i + half] = (float) Math.cos(angle);
+        turns[p][2 * half + i] = turns[p][3 * half + i] = (float) Math.sin(angle);
+      }
+    }
+    return turns;
+  }
+
+  /**
+   * The cached step's factors for positions (B, T): (B, T, heads, 2 hs) flattened, heads =
+   * rotated + plain. A rotated head gets (cos | sin) of its token's position from {@code turns},
+   * a plain one (v) (1 | 0). Angles are float products, as in {@link #angles}.
+   */
+  public static float[] stepFactors(int[][] positions, float[][] turns, int rotated, int plain) {
+    int hs2 = turns[0].length;
+    int heads = rotated + plain;
+    int t = positions[0].length;
+    float[] cs = new float[positions.length * t * heads * hs2];
+    for (int b = 0; b < positions.length; b++) {
+      for (int i = 0; i < t; i++) {
+        int base = (b * t + i) * heads * hs2;
+        for (int h = 0; h < rotated; h++) {
+          System.arraycopy(turns[positions[b][i]], 0, cs, base + h * hs2, hs2);
+        }
+        for (int h = rotated; h < heads; h++) {
+          java.util.Arrays.fill(cs, base + h * hs2, base + h * hs2 + hs2 / 2, 1f);
+        }
+      }
+    }
+    return cs;
   }
 
   /** Rotates x (B, n, T, hs) by the angles of {@link #angles}. */
