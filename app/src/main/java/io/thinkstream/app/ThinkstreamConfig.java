@@ -3,6 +3,7 @@ package io.thinkstream.app;
 import io.thinkstream.producers.SyntheticProblems;
 import io.thinkstream.schemas.Topics;
 import io.thinkstream.streams.RewardsConfig;
+import io.thinkstream.trainer.TrainerConfig;
 import java.io.IOException;
 import java.io.Reader;
 import java.nio.charset.StandardCharsets;
@@ -88,6 +89,7 @@ public final class ThinkstreamConfig extends AbstractConfig {
   static {
     // The rewards service's keys are declared beside its topology; they are settings of this one config.
     RewardsConfig.DEF.configKeys().values().forEach(DEF::define);
+    TrainerConfig.DEF.configKeys().values().forEach(DEF::define);
   }
 
   private ThinkstreamConfig(Map<String, ?> props) {
