@@ -151,6 +151,28 @@ public final class Checkpoints {
     }
   }
 
+  /**
+   * Writes {@code bytes} to {@code file} and fsyncs it: for the files of a checkpoint directory
+   * that is itself renamed into place once everything in it is durable.
+   */
+  public static void writeSynced(Path file, byte[] bytes) {
+    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+        StandardOpenOption.TRUNCATE_EXISTING)) {
+      java.nio.ByteBuffer buf = java.nio.ByteBuffer.wrap(bytes);
+      while (buf.hasRemaining()) {
+        ch.write(buf);
+      }
+      ch.force(true);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write " + file, e);
+    }
+  }
+
+  /** Makes a directory's entries (new files, renames) durable, where the file system allows it. */
+  public static void syncDirectory(Path dir) {
+    fsyncDirectory(dir);
+  }
+
   private interface Body {
     void write(OutputStream out) throws IOException;
   }
