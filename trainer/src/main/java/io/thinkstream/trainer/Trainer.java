@@ -390,7 +390,9 @@ public final class Trainer implements AutoCloseable {
         fresh.add(tp);
       }
     }
-    consumer.seekToBeginning(fresh);
+    if (!fresh.isEmpty()) {
+      consumer.seekToBeginning(fresh); // an empty collection would mean every assigned partition
+    }
     for (TopicPartition tp : partitions) {
       starts.put(tp, consumer.position(tp));
       ends.put(tp, consumer.position(tp));
