@@ -135,7 +135,7 @@ public final class Trainer implements AutoCloseable {
   public void run(BooleanSupplier stop) {
     while (!stop.getAsBoolean()) {
       if (s.maxSteps() > 0 && batches >= s.maxSteps()) {
-        if (!steps.isEmpty()) {
+        if (unsaved()) {
           checkpoint();
         }
         return;
@@ -143,18 +143,29 @@ public final class Trainer implements AutoCloseable {
       Batch batch = nextBatch(stop);
       if (batch != null) {
         step(batch);
-        if (steps.size() >= s.checkpointSteps()
-            || Duration.ofNanos(System.nanoTime() - lastCheckpointNanos).compareTo(s.checkpointInterval()) >= 0) {
-          checkpoint();
-        }
+      }
+      if (steps.size() >= s.checkpointSteps() || (unsaved() && checkpointDue())) {
+        checkpoint();
       }
     }
+  }
+
+  /** Whether steps or skipped records wait for a checkpoint. */
+  private boolean unsaved() {
+    return !steps.isEmpty() || !skipped.isEmpty();
+  }
+
+  private boolean checkpointDue() {
+    return Duration.ofNanos(System.nanoTime() - lastCheckpointNanos).compareTo(s.checkpointInterval()) >= 0;
   }
 
   /** The records of one micro-batch: those to train and the duplicates and poison records skipped on the way. */
   record Batch(List<Item> items, List<Manifest.Record> skipped, Map<TopicPartition, Long> ends) {}
 
-  /** The next micro-batch: full by records or tokens, or {@code max.wait} after its first record; null on stop. */
+  /**
+   * The next micro-batch: full by records or tokens, or {@code max.wait} after its first record;
+   * null on stop, or when the input is idle and trained steps wait for their time-based checkpoint.
+   */
   Batch nextBatch(BooleanSupplier stop) {
     List<Item> items = new ArrayList<>();
     List<Manifest.Record> skips = new ArrayList<>();
@@ -164,8 +175,8 @@ public final class Trainer implements AutoCloseable {
     long deadline = Long.MAX_VALUE;
     while (true) {
       if (pending.isEmpty()) {
-        if (stop.getAsBoolean()) {
-          return null;
+        if (stop.getAsBoolean() || (items.isEmpty() && unsaved() && checkpointDue())) {
+          return null; // skipped records without items were consumed below; a partial batch is dropped
         }
         consumer.poll(Duration.ofMillis(50)).forEach(pending::add);
       }
