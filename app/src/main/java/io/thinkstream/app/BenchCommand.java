@@ -19,7 +19,8 @@ import picocli.CommandLine.Spec;
 /** Benchmarks that print their figures; each one's last line is one JSON object. */
 @Command(name = "bench", mixinStandardHelpOptions = true,
     description = "Benchmarks; each prints its figures and ends with one JSON line.",
-    subcommands = {BenchCommand.Model.class, BenchCommand.Rewards.class, BenchCommand.SinglePassCommand.class})
+    subcommands = {BenchCommand.Model.class, BenchCommand.Rewards.class, BenchCommand.SinglePassCommand.class,
+        BenchCommand.TrainerBenchCommand.class})
 final class BenchCommand {
 
   @Command(name = "model", mixinStandardHelpOptions = true,
@@ -86,6 +87,35 @@ final class BenchCommand {
       SinglePassBench.Options o = new SinglePassBench.Options(turns, conversations, batch, reasoningShare, repeats, null, 1);
       SinglePassBench.Result result = SinglePassBench.run(o, System.err);
       spec.commandLine().getOut().println(result.json());
+      return 0;
+    }
+  }
+
+  @Command(name = "trainer", mixinStandardHelpOptions = true,
+      description = {"Train tokens/s of the trainer consuming pairs from an in-process broker next to the raw step",
+          "rate of the same model (demo size) and batches in the same run; ratio = trainer / raw."})
+  static final class TrainerBenchCommand implements Callable<Integer> {
+    @Spec CommandSpec spec;
+
+    @Option(names = "--steps", defaultValue = "20", description = "Timed steps (default: ${DEFAULT-VALUE}).")
+    int steps;
+
+    @Option(names = "--batch", defaultValue = "16", description = "Pairs per micro-batch (default: ${DEFAULT-VALUE}).")
+    int batch;
+
+    @Override
+    public Integer call() throws Exception {
+      Path dir = Files.createTempDirectory("thinkstream-bench-trainer-");
+      try (EmbeddedBroker broker = EmbeddedBroker.start("localhost", 0, dir.resolve("kafka"));
+           Admin admin = Admin.create(Map.of("bootstrap.servers", broker.bootstrap()))) {
+        Topics topics = Topics.withPrefix("bench-trainer.");
+        TopicsCommand.create(admin, topics, 1, (short) 1, spec.commandLine().getErr());
+        io.thinkstream.trainer.TrainerBench.Result r = io.thinkstream.trainer.TrainerBench.run(broker.bootstrap(), topics,
+            dir, new io.thinkstream.trainer.TrainerBench.Options(steps, batch), System.err);
+        spec.commandLine().getOut().println(r.json());
+      } finally {
+        DemoCommand.deleteTree(dir);
+      }
       return 0;
     }
   }
