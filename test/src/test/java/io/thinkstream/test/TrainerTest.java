@@ -71,12 +71,16 @@ class TrainerTest {
   }
 
   static Trainer trainer(Path out, long maxSteps, String group) {
+    return trainer(out, maxSteps, group, new SimpleMeterRegistry());
+  }
+
+  static Trainer trainer(Path out, long maxSteps, String group, SimpleMeterRegistry registry) {
     TrainerConfig.Settings s = TrainerConfig.of(Map.of(TrainerConfig.BATCH_RECORDS, "4", TrainerConfig.BATCH_MAX_WAIT_MS,
         "60000", TrainerConfig.CHECKPOINT_STEPS, "2", TrainerConfig.MAX_STEPS, String.valueOf(maxSteps),
         TrainerConfig.LEARNING_RATE, "3e-3", TrainerConfig.WARMUP_STEPS, "3", TrainerConfig.GROUP_ID, group,
         TrainerConfig.PROGRESS_STEPS, "1"));
     return Trainer.open(new Trainer.Options(init, out, TOPICS, Map.of("bootstrap.servers", broker.bootstrap()), s,
-        new SimpleMeterRegistry(), System.err));
+        registry, System.err));
   }
 
   static void train(Path out, long maxSteps, String group) {
@@ -95,7 +99,13 @@ class TrainerTest {
     Path b = work.resolve("b");
     train(b, 4, "b");
     Files.move(b.resolve("v2"), b.resolve("v2.tmp")); // the process died while writing v2
-    train(b, 8, "b");
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    try (Trainer t = trainer(b, 8, "b", registry)) {
+      t.run(() -> false);
+    }
+    assertEquals(6, registry.counter("thinkstream.trainer.steps").count(), "resumed at step 2 of 8");
+    assertEquals(3, registry.counter("thinkstream.trainer.checkpoints").count());
+    assertTrue(registry.counter("thinkstream.trainer.tokens").count() > 0);
     assertFalse(Files.exists(b.resolve("v2.tmp")), "the incomplete checkpoint is removed");
     List<Manifest> resumed = TrainerFixture.manifests(b);
     assertEquals(4, resumed.size());
@@ -138,6 +148,11 @@ class TrainerTest {
     assertEquals(covered, lineage.size(), "one entry per record in the offset ranges");
     assertEquals(TrainerFixture.trainedIds(List.of(v2)),
         lineage.stream().filter(Lineage.Entry::trained).map(Lineage.Entry::id).toList());
+    Cli summary = Cli.run("lineage", "2", "--out", b.toString(), "--bootstrap", broker.bootstrap(), "--set",
+        "topic.prefix=tr.", "--summary");
+    assertEquals(0, summary.exitCode(), summary.toString());
+    String json = summary.outLines().get(summary.outLines().size() - 1);
+    assertTrue(json.contains("\"kind\":{") && json.contains("\"policy_version\":{\"0\":") && json.contains("\"problem_source\""), json);
   }
 
   @Test

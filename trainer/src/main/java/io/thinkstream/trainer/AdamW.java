@@ -121,6 +121,19 @@ public final class AdamW implements AutoCloseable {
     }
   }
 
+  /** Whether every parameter is finite: no checkpoint of non-finite weights is ever published. */
+  public boolean parametersFinite() {
+    try (NDManager step = model.newStepManager()) {
+      double total = 0;
+      for (NDArray p : params) {
+        NDArray f = p.reshape(-1); // (n_i) a view, attached to the model's manager ...
+        f.attach(step); // ... so it must die with the step
+        total += f.sum().toType(DataType.FLOAT64, false).getDouble();
+      }
+      return Double.isFinite(total);
+    }
+  }
+
   public int steps() {
     return steps;
   }

@@ -41,8 +41,12 @@ public sealed interface Item permits Item.Pair, Item.Example, Item.Dialogue {
     }
   }
 
-  /** A correct sample for SFT / RFT: prompt then completion, the completion trained. */
-  record Example(String id, Source source, Scorer.Pair example, String problemId, long policyVersion) implements Item {
+  /**
+   * A correct sample for SFT / RFT: prompt then completion, the completion trained. {@code question}
+   * is the prompt text without its strategy tag, which SSFT re-tags with every tag.
+   */
+  record Example(String id, Source source, Scorer.Pair example, String problemId, long policyVersion, String question)
+      implements Item {
     @Override
     public int length() {
       return example.prompt().length + example.continuation().length;
@@ -79,8 +83,11 @@ public sealed interface Item permits Item.Pair, Item.Example, Item.Dialogue {
 
   /** An SFT example record as token ids. */
   static Example of(SftExample e, Source source, Tokenizer tok) {
-    return new Example(e.getSampleId(), source, new Scorer.Pair(tok.encodeAfterBos(e.getPrompt()),
-        withEos(tok, e.getCompletion())), e.getProblemId(), e.getPolicyVersion());
+    String prompt = e.getPrompt();
+    String tag = e.getStrategy();
+    String untagged = tag != null && prompt.endsWith(tag) ? prompt.substring(0, prompt.length() - tag.length()) : prompt;
+    return new Example(e.getSampleId(), source, new Scorer.Pair(tok.encodeAfterBos(prompt),
+        withEos(tok, e.getCompletion())), e.getProblemId(), e.getPolicyVersion(), untagged);
   }
 
   private static int[] withEos(Tokenizer tok, String text) {

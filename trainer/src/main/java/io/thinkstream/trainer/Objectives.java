@@ -4,9 +4,11 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import io.thinkstream.avro.PairKind;
 import io.thinkstream.model.Scorer;
+import io.thinkstream.model.Tokenizer;
 import io.thinkstream.model.Transformer;
 import io.thinkstream.model.multiturn.Conversation;
 import io.thinkstream.model.multiturn.SinglePass;
+import io.thinkstream.schemas.text.PromptFormat;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -14,19 +16,25 @@ import java.util.Map;
 
 /**
  * A micro-batch's loss: the items grouped by objective, each objective's loss (DPO on OUTCOME and
- * JUDGE pairs, step-DPO on PIT pairs, SFT on examples, single-pass SFT on multi-turn dialogues)
+ * JUDGE pairs, step-DPO on PIT pairs, SFT or SSFT on examples, single-pass SFT on multi-turn dialogues)
  * weighted and summed into one scalar for one backward pass.
  */
 public final class Objectives {
-  /** Objective weights and DPO temperatures. */
-  public record Weights(double dpo, double dpoBeta, double pit, double pitBeta, double sft) {
+  /** Objective weights and DPO temperatures; {@code ssft}: SFT examples train through SSFT matching. */
+  public record Weights(double dpo, double dpoBeta, double pit, double pitBeta, double sft, boolean ssft) {
     static Weights of(TrainerConfig.Settings s) {
-      return new Weights(s.dpoWeight(), s.dpoBeta(), s.pitWeight(), s.pitBeta(), s.sftWeight());
+      return new Weights(s.dpoWeight(), s.dpoBeta(), s.pitWeight(), s.pitBeta(), s.sftWeight(), s.ssft());
     }
   }
 
-  /** The frozen reference's log-probs of a batch's pairs, by objective; computed before the collector opens. */
-  public record References(Losses.Reference dpo, Losses.Reference pit) {}
+  /** One problem's SSFT matching: its question under every tag, its correct traces, and match[tag] = trace or -1. */
+  public record Matching(String problemId, List<int[]> prompts, List<int[]> traces, int[] match) {}
+
+  /**
+   * What a batch needs computed without gradient before the collector opens: the frozen
+   * reference's log-probs of its pairs, and (SSFT) each problem's tag-to-trace matching under the policy.
+   */
+  public record References(Losses.Reference dpo, Losses.Reference pit, List<Matching> ssft) {}
 
   /** The summed weighted loss (a scalar in the step) and each objective's own loss. */
   public record Built(NDArray total, Map<String, NDArray> parts) {}
@@ -43,11 +51,43 @@ public final class Objectives {
     return out;
   }
 
-  public static References references(Transformer reference, List<Item> items, int pad) {
+  public static References references(Transformer policy, Transformer reference, List<Item> items, Tokenizer tok,
+      Weights w) {
+    int pad = tok.padId();
     List<Losses.Preference> dpo = pairs(items, false);
     List<Losses.Preference> pit = pairs(items, true);
     return new References(dpo.isEmpty() ? null : Losses.reference(reference, dpo, pad),
-        pit.isEmpty() ? null : Losses.reference(reference, pit, pad));
+        pit.isEmpty() ? null : Losses.reference(reference, pit, pad), w.ssft() ? matchings(policy, items, tok) : List.of());
+  }
+
+  /**
+   * SSFT (strategy tags as global forking tokens): the examples of each problem in the batch are
+   * its correct traces; C[i][j] = mean NLL of trace j after the question under tag i, and the
+   * Hungarian matching picks which tag trains on which trace.
+   */
+  static List<Matching> matchings(Transformer policy, List<Item> items, Tokenizer tok) {
+    List<String> tags = new ArrayList<>();
+    for (int i = 1; tok.tokenId(PromptFormat.tag(i)) >= 0; i++) {
+      tags.add(PromptFormat.tag(i));
+    }
+    Map<String, List<Item.Example>> byProblem = new LinkedHashMap<>();
+    for (Item i : items) {
+      if (i instanceof Item.Example e) {
+        byProblem.computeIfAbsent(e.problemId(), k -> new ArrayList<>()).add(e);
+      }
+    }
+    List<Matching> out = new ArrayList<>();
+    for (Map.Entry<String, List<Item.Example>> g : byProblem.entrySet()) {
+      String question = g.getValue().get(0).question();
+      List<int[]> prompts = new ArrayList<>();
+      for (String tag : tags.isEmpty() ? java.util.Collections.<String>singletonList(null) : tags) {
+        prompts.add(tok.encodeAfterBos(tag == null ? question : question + tag));
+      }
+      List<int[]> traces = g.getValue().stream().map(e -> e.example().continuation()).toList();
+      int[] match = Hungarian.solve(Losses.costs(policy, prompts, traces, tok.padId()));
+      out.add(new Matching(g.getKey(), prompts, traces, match));
+    }
+    return out;
   }
 
   public static Built build(Transformer policy, NDManager step, List<Item> items, References refs, Weights w, int pad) {
@@ -72,9 +112,21 @@ public final class Objectives {
         dialogues.add(d.conversation());
       }
     }
-    if (!examples.isEmpty()) {
+    if (!examples.isEmpty() && !w.ssft()) {
       parts.put("sft", Losses.sft(policy, step, examples, pad)); // ()
       weights.put("sft", w.sft());
+    }
+    if (!examples.isEmpty() && w.ssft()) {
+      List<Scorer.Pair> matched = new ArrayList<>();
+      for (Matching m : refs.ssft()) {
+        for (int i = 0; i < m.match().length; i++) {
+          if (m.match()[i] >= 0) {
+            matched.add(new Scorer.Pair(m.prompts().get(i), m.traces().get(m.match()[i])));
+          }
+        }
+      }
+      parts.put("ssft", Losses.sft(policy, step, matched, pad)); // () the SFT loss on the matched pairs
+      weights.put("ssft", w.sft());
     }
     if (!dialogues.isEmpty()) {
       SinglePass.Rows rows = SinglePass.rows(dialogues, policy.config().maxPositions(), pad);

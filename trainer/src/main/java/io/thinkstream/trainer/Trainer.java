@@ -233,7 +233,7 @@ public final class Trainer implements AutoCloseable {
   /** One optimizer step on {@code batch}; a non-finite loss or gradient skips the update and is counted. */
   void step(Batch batch) {
     long start = System.nanoTime();
-    Objectives.References refs = Objectives.references(reference, batch.items(), tok.padId());
+    Objectives.References refs = Objectives.references(model, reference, batch.items(), tok, Objectives.Weights.of(s));
     double loss;
     Map<String, Double> losses = new LinkedHashMap<>();
     try (NDManager step = model.newStepManager(); GradientCollector gc = step.getEngine().newGradientCollector()) {
@@ -278,6 +278,9 @@ public final class Trainer implements AutoCloseable {
 
   /** Writes {@code v{version+1}} atomically, then commits the offsets and publishes the event. */
   void checkpoint() {
+    if (!adam.parametersFinite()) {
+      throw new IllegalStateException("the weights after step " + batches + " are not finite; refusing to checkpoint them");
+    }
     long v = version + 1;
     Long parent = version == 0 ? null : version;
     List<Manifest.Range> ranges = new ArrayList<>();

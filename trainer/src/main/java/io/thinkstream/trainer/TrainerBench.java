@@ -126,7 +126,7 @@ public final class TrainerBench {
   /** One bare training step on the batch the trainer forms from the same records; returns its tokens. */
   private static long rawStep(Transformer model, Transformer reference, AdamW adam, List<Item> items,
       TrainerConfig.Settings s, Tokenizer tok) {
-    Objectives.References refs = Objectives.references(reference, items, tok.padId());
+    Objectives.References refs = Objectives.references(model, reference, items, tok, Objectives.Weights.of(s));
     try (NDManager step = model.newStepManager(); GradientCollector gc = step.getEngine().newGradientCollector()) {
       gc.backward(Objectives.build(model, step, items, refs, Objectives.Weights.of(s), tok.padId()).total());
     }

@@ -35,6 +35,7 @@ public final class TrainerConfig extends AbstractConfig {
   public static final String PIT_BETA = "trainer.pit.beta";
   public static final String PIT_WEIGHT = "trainer.pit.weight";
   public static final String SFT_WEIGHT = "trainer.sft.weight";
+  public static final String SFT_MODE = "trainer.sft.mode";
   public static final String REFERENCE_REFRESH = "trainer.reference.refresh.checkpoints";
   public static final String MAX_STEPS = "trainer.max.steps";
   public static final String PROGRESS_STEPS = "trainer.progress.steps";
@@ -74,7 +75,10 @@ public final class TrainerConfig extends AbstractConfig {
           "beta of step-level DPO on PIT pairs (prompt = question + steps before the pit).")
       .define(PIT_WEIGHT, Type.DOUBLE, 1.0, Range.atLeast(0), Importance.MEDIUM, "Weight of the step-DPO loss.")
       .define(SFT_WEIGHT, Type.DOUBLE, 1.0, Range.atLeast(0), Importance.MEDIUM,
-          "Weight of the SFT / RFT loss on sft-examples.")
+          "Weight of the SFT / RFT (or SSFT) loss on sft-examples.")
+      .define(SFT_MODE, Type.STRING, "plain", ConfigDef.ValidString.in("plain", "ssft"), Importance.MEDIUM,
+          "plain: SFT on each example as sampled; ssft: the examples of each problem in a batch are matched to the "
+              + "strategy tags by the Hungarian method on C[i][j] = mean NLL of trace j under tag i, and trained on the match.")
       .define(REFERENCE_REFRESH, Type.INT, 0, Range.atLeast(0), Importance.LOW,
           "The DPO reference becomes the newest checkpoint every this many checkpoints; 0 keeps the initial model.")
       .define(MAX_STEPS, Type.LONG, 0L, Range.atLeast(0), Importance.LOW,
@@ -85,14 +89,15 @@ public final class TrainerConfig extends AbstractConfig {
   /** The typed settings the trainer runs on. */
   public record Settings(String groupId, int batchRecords, int batchTokens, Duration maxWait, int dedupWindow,
       int checkpointSteps, Duration checkpointInterval, AdamW.Settings optimizer, double dpoBeta, double dpoWeight,
-      double pitBeta, double pitWeight, double sftWeight, int referenceRefresh, long maxSteps, int progressSteps) {
+      double pitBeta, double pitWeight, double sftWeight, boolean ssft, int referenceRefresh, long maxSteps,
+      int progressSteps) {
     public static Settings defaults() {
       return of(Map.of());
     }
 
     public Settings withBatch(int records, Duration wait) {
       return new Settings(groupId, records, batchTokens, wait, dedupWindow, checkpointSteps, checkpointInterval,
-          optimizer, dpoBeta, dpoWeight, pitBeta, pitWeight, sftWeight, referenceRefresh, maxSteps, progressSteps);
+          optimizer, dpoBeta, dpoWeight, pitBeta, pitWeight, sftWeight, ssft, referenceRefresh, maxSteps, progressSteps);
     }
   }
 
@@ -113,7 +118,8 @@ public final class TrainerConfig extends AbstractConfig {
     return new Settings(getString(GROUP_ID), getInt(BATCH_RECORDS), getInt(BATCH_TOKENS),
         Duration.ofMillis(getLong(BATCH_MAX_WAIT_MS)), getInt(DEDUP_WINDOW), getInt(CHECKPOINT_STEPS),
         Duration.ofMillis(getLong(CHECKPOINT_INTERVAL_MS)), adam, getDouble(DPO_BETA), getDouble(DPO_WEIGHT),
-        getDouble(PIT_BETA), getDouble(PIT_WEIGHT), getDouble(SFT_WEIGHT), getInt(REFERENCE_REFRESH),
+        getDouble(PIT_BETA), getDouble(PIT_WEIGHT), getDouble(SFT_WEIGHT), getString(SFT_MODE).equals("ssft"),
+        getInt(REFERENCE_REFRESH),
         getLong(MAX_STEPS), getInt(PROGRESS_STEPS));
   }
 }

@@ -64,8 +64,8 @@ class MultiTurnTest {
     try (Transformer model = Transformer.init(CONFIG, Device.cpu(), DataType.FLOAT64, 11)) {
       model.parameters().values().forEach(p -> p.muli(10));
       model.requireGradients();
-      Objectives.Weights w = new Objectives.Weights(1, 0.1, 1, 0.1, 1);
-      LossAndGrads single = run(model, List.of(step -> Objectives.build(model, step, items, null, w, 0).total()));
+      Objectives.Weights w = new Objectives.Weights(1, 0.1, 1, 0.1, 1, false);
+      LossAndGrads single = run(model, List.of(step -> Objectives.build(model, step, items, new Objectives.References(null, null, java.util.List.of()), w, 0).total()));
       LossAndGrads nPass = run(model, LmTrainer.normalised(NPass.lossParts(model, NPass.batches(convs, CONFIG.maxPositions(), 0))));
       double rel = Math.abs(single.loss() - nPass.loss()) / Math.abs(nPass.loss());
       assertTrue(rel <= 1e-6, "loss " + single.loss() + " vs N-pass " + nPass.loss());
