@@ -333,7 +333,12 @@ public final class Trainer implements AutoCloseable {
     }
   }
 
+  /** The built-in tokenizer is written with its vocabulary as tokenizer.json; another's files are copied. */
   private void copyTokenizer(Path tmp) {
+    if (tok instanceof io.thinkstream.model.SyntheticTokenizer) {
+      Checkpoints.saveTokenizer(tok, tmp);
+      return;
+    }
     for (String name : TOKENIZER_FILES) {
       Path f = o.init().resolve(name);
       if (Files.exists(f)) {
