@@ -167,4 +167,21 @@ class TrainerTest {
         assertThrows(CheckpointStore.CorruptCheckpointException.class, () -> trainer(out, 4, "c"));
     assertTrue(e.getMessage().contains("model.safetensors has sha256"), e.getMessage());
   }
+
+  @Test
+  void theReferenceIsRefreshedEveryNCheckpointsAndResumedAsSuch() throws Exception {
+    Path out = work.resolve("r");
+    TrainerConfig.Settings s = TrainerConfig.of(Map.of(TrainerConfig.BATCH_RECORDS, "4", TrainerConfig.BATCH_MAX_WAIT_MS,
+        "60000", TrainerConfig.CHECKPOINT_STEPS, "1", TrainerConfig.MAX_STEPS, "3", TrainerConfig.GROUP_ID, "r",
+        TrainerConfig.REFERENCE_REFRESH, "2"));
+    try (Trainer t = Trainer.open(new Trainer.Options(init, out, TOPICS, Map.of("bootstrap.servers", broker.bootstrap()), s,
+        new SimpleMeterRegistry(), System.err))) {
+      t.run(() -> false);
+    }
+    com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+    assertEquals(init.toAbsolutePath().toString(), json.readTree(out.resolve("v2/trainer-state.json").toFile())
+        .get("reference").asText(), "v2 was trained against the initial model");
+    assertEquals(out.resolve("v2").toAbsolutePath().toString(), json.readTree(out.resolve("v3/trainer-state.json").toFile())
+        .get("reference").asText(), "after the second checkpoint the reference is v2");
+  }
 }

@@ -389,7 +389,10 @@ public final class Trainer implements AutoCloseable {
       JsonNode state = Manifest.JSON.readTree(dir.resolve(STATE).toFile());
       batches = state.get("steps").asLong();
       state.get("dedup").forEach(id -> seen.add(id.asText()));
-      referenceDir = Path.of(state.get("reference").asText());
+      referenceDir = Path.of(state.get("reference").asText()); // the reference this checkpoint's steps used ...
+      if (s.referenceRefresh() > 0 && version % s.referenceRefresh() == 0) {
+        referenceDir = dir; // ... which this checkpoint itself replaced
+      }
       try (NDManager tmp = model.newStepManager(); InputStream in = Files.newInputStream(dir.resolve(OPTIMIZER))) {
         NDList moments = NDList.decode(tmp, in);
         adam.restore(moments.get(0).toType(DataType.FLOAT64, false).toDoubleArray(),
