@@ -6,13 +6,14 @@ import io.thinkstream.avro.SftExample;
 import io.thinkstream.model.Scorer;
 import io.thinkstream.model.Tokenizer;
 import io.thinkstream.model.multiturn.Conversation;
+import java.util.List;
 
 /**
  * One trainable record of the input topics, tokenised in the one {@code PromptFormat} layout:
  * {@code <bos>} + prompt text (the sampler's {@code PromptFormat.prompt(question, tag)}, or the
  * question and the steps before the pit) + completion + {@code <eos>}.
  */
-public sealed interface Item permits Item.Pair, Item.Example, Item.Dialogue {
+public sealed interface Item permits Item.Pair, Item.Example, Item.Dialogue, Item.Latro {
   /** Where a record came from: its topic, partition and offset. */
   record Source(String topic, int partition, long offset) {}
 
@@ -72,6 +73,25 @@ public sealed interface Item permits Item.Pair, Item.Example, Item.Dialogue {
     @Override
     public String objective() {
       return "multiturn";
+    }
+  }
+
+  /** LaTRO: K samples of one problem and policy version, with the gold answer y = "The answer is {gold}.". */
+  record Latro(String id, Source source, Losses.Rationales group, List<String> sampleIds, List<Source> sources,
+      String problemId, long policyVersion) implements Item {
+    @Override
+    public int length() {
+      int n = 0;
+      for (int k = 0; k < group.rationales().size(); k++) {
+        int xz = group.prompts().get(k).length + group.rationales().get(k).length;
+        n += 2 * xz + group.answer().length;
+      }
+      return n;
+    }
+
+    @Override
+    public String objective() {
+      return "latro";
     }
   }
 

@@ -31,14 +31,27 @@ public final class Losses {
   /** A prompt and two continuations, as token ids (the continuations end with {@code <eos>}). */
   public record Preference(int[] prompt, int[] chosen, int[] rejected) {}
 
-  /** K rationales of one problem, whether each ended by itself, and the answer y they should lead to. */
-  public record Rationales(int[] prompt, List<int[]> rationales, boolean[] finished, int[] answer) {
+  /**
+   * K rationales of one problem, each after its own prompt x_k (the question, under the strategy tag
+   * it was sampled with), whether each ended by itself, and the answer y they should lead to.
+   */
+  public record Rationales(List<int[]> prompts, List<int[]> rationales, boolean[] finished, int[] answer) {
     public Rationales {
+      prompts = List.copyOf(prompts);
       rationales = List.copyOf(rationales);
-      if (rationales.size() < 2 || finished.length != rationales.size()) {
-        throw new IllegalArgumentException("LaTRO needs K >= 2 rationales with a finished flag each, got "
-            + rationales.size() + " and " + finished.length + " flags");
+      if (rationales.size() < 2 || finished.length != rationales.size() || prompts.size() != rationales.size()) {
+        throw new IllegalArgumentException("LaTRO needs K >= 2 rationales with a prompt and a finished flag each, got "
+            + rationales.size() + ", " + prompts.size() + " prompts and " + finished.length + " flags");
       }
+    }
+
+    /** The (x_k, z_k) rows. */
+    public List<Scorer.Pair> rationaleRows() {
+      List<Scorer.Pair> rows = new ArrayList<>();
+      for (int k = 0; k < rationales.size(); k++) {
+        rows.add(new Scorer.Pair(prompts.get(k), rationales.get(k)));
+      }
+      return rows;
     }
   }
 
@@ -81,6 +94,13 @@ public final class Losses {
     return logSigmoid(z).mean().neg(); // ()
   }
 
+  /** log p(continuation | prompt) of every pair under a model, without gradient: call outside a collector. */
+  public static double[] logProbs(Transformer model, List<Scorer.Pair> pairs, int pad) {
+    try (NDManager step = model.newStepManager()) {
+      return Scorer.sumLogProbs(model, step, Scorer.layout(pairs, pad)).toType(DataType.FLOAT64, false).toDoubleArray(); // (B)
+    }
+  }
+
   /** Chosen rows first, then rejected rows, in pair order. */
   static List<Scorer.Pair> rows(List<Preference> pairs) {
     List<Scorer.Pair> rows = new ArrayList<>(2 * pairs.size());
@@ -98,11 +118,10 @@ public final class Losses {
       double unfinishedReward, int pad) {
     DataType dt = policy.dataType();
     int k = g.rationales().size();
-    List<Scorer.Pair> rationales = new ArrayList<>(k);
+    List<Scorer.Pair> rationales = g.rationaleRows();
     List<Scorer.Pair> answers = new ArrayList<>(k);
-    for (int[] z : g.rationales()) {
-      rationales.add(new Scorer.Pair(g.prompt(), z));
-      answers.add(new Scorer.Pair(concat(g.prompt(), z), g.answer()));
+    for (int i = 0; i < k; i++) {
+      answers.add(new Scorer.Pair(concat(g.prompts().get(i), g.rationales().get(i)), g.answer()));
     }
     NDArray logZ = Scorer.sumLogProbs(policy, step, Scorer.layout(rationales, pad)); // (K)
     NDArray logY = Scorer.sumLogProbs(policy, step, Scorer.layout(answers, pad)); // (K)

@@ -21,9 +21,15 @@ import java.util.Map;
  */
 public final class Objectives {
   /** Objective weights and DPO temperatures; {@code ssft}: SFT examples train through SSFT matching. */
-  public record Weights(double dpo, double dpoBeta, double pit, double pitBeta, double sft, boolean ssft) {
+  public record Weights(double dpo, double dpoBeta, double pit, double pitBeta, double sft, boolean ssft,
+      double latro, double latroBeta, double latroUnfinished) {
+    public Weights(double dpo, double dpoBeta, double pit, double pitBeta, double sft, boolean ssft) {
+      this(dpo, dpoBeta, pit, pitBeta, sft, ssft, 1, 0.05, -20);
+    }
+
     static Weights of(TrainerConfig.Settings s) {
-      return new Weights(s.dpoWeight(), s.dpoBeta(), s.pitWeight(), s.pitBeta(), s.sftWeight(), s.ssft());
+      return new Weights(s.dpoWeight(), s.dpoBeta(), s.pitWeight(), s.pitBeta(), s.sftWeight(), s.ssft(),
+          s.latroWeight(), s.latroBeta(), s.latroUnfinishedReward());
     }
   }
 
@@ -34,7 +40,11 @@ public final class Objectives {
    * What a batch needs computed without gradient before the collector opens: the frozen
    * reference's log-probs of its pairs, and (SSFT) each problem's tag-to-trace matching under the policy.
    */
-  public record References(Losses.Reference dpo, Losses.Reference pit, List<Matching> ssft) {}
+  public record References(Losses.Reference dpo, Losses.Reference pit, List<Matching> ssft, List<double[]> latro) {
+    public References(Losses.Reference dpo, Losses.Reference pit, List<Matching> ssft) {
+      this(dpo, pit, ssft, List.of());
+    }
+  }
 
   /** The summed weighted loss (a scalar in the step) and each objective's own loss. */
   public record Built(NDArray total, Map<String, NDArray> parts) {}
@@ -57,7 +67,9 @@ public final class Objectives {
     List<Losses.Preference> dpo = pairs(items, false);
     List<Losses.Preference> pit = pairs(items, true);
     return new References(dpo.isEmpty() ? null : Losses.reference(reference, dpo, pad),
-        pit.isEmpty() ? null : Losses.reference(reference, pit, pad), w.ssft() ? matchings(policy, items, tok) : List.of());
+        pit.isEmpty() ? null : Losses.reference(reference, pit, pad), w.ssft() ? matchings(policy, items, tok) : List.of(),
+        items.stream().filter(i -> i instanceof Item.Latro).map(i -> Losses.logProbs(reference,
+            ((Item.Latro) i).group().rationaleRows(), pad)).toList());
   }
 
   /**
@@ -132,6 +144,17 @@ public final class Objectives {
       SinglePass.Rows rows = SinglePass.rows(dialogues, policy.config().maxPositions(), pad);
       parts.put("multiturn", SinglePass.loss(policy, step, rows)); // () one pass per conversation, not per turn
       weights.put("multiturn", w.sft());
+    }
+    List<Item.Latro> groups = items.stream().filter(i -> i instanceof Item.Latro).map(i -> (Item.Latro) i).toList();
+    if (!groups.isEmpty()) {
+      NDArray sum = null;
+      for (int g = 0; g < groups.size(); g++) {
+        NDArray l = Losses.latro(policy, step, groups.get(g).group(), refs.latro().get(g), w.latroBeta(),
+            w.latroUnfinished(), pad); // ()
+        sum = sum == null ? l : sum.add(l); // ()
+      }
+      parts.put("latro", sum.div(Losses.constant(step, groups.size(), policy.dataType()))); // () mean over problems
+      weights.put("latro", w.latro());
     }
     NDArray total = null;
     for (Map.Entry<String, NDArray> e : parts.entrySet()) {

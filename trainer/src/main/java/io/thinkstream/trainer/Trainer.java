@@ -81,6 +81,9 @@ public final class Trainer implements AutoCloseable {
   private final KafkaConsumer<String, byte[]> consumer;
   private final KafkaProducer<String, Checkpoint> producer;
   private final List<TopicPartition> partitions = new ArrayList<>();
+  private final List<TopicPartition> lookups = new ArrayList<>(); // problems (LaTRO's gold answers): read whole, not trained
+  private final LatroGroups latro;
+  private final Map<TopicPartition, Long> sampleNext = new LinkedHashMap<>();
   private final Map<TopicPartition, Long> starts = new LinkedHashMap<>();
   private final Map<TopicPartition, Long> ends = new LinkedHashMap<>();
   private final LinkedHashSet<String> seen = new LinkedHashSet<>();
@@ -108,6 +111,7 @@ public final class Trainer implements AutoCloseable {
     this.adam = new AdamW(model, s.optimizer());
     this.referenceDir = o.init();
     this.meters = new Meters(o.metrics(), lastLosses);
+    this.latro = s.latroK() >= 2 ? new LatroGroups(s.latroK(), 1_000_000, tok) : null;
     this.consumer = new KafkaConsumer<>(consumerConfig(), new org.apache.kafka.common.serialization.StringDeserializer(),
         new ByteArrayDeserializer());
     this.producer = new KafkaProducer<>(producerConfig(), new StringSerializer(), o.topics().checkpoints().value().serializer());
@@ -121,6 +125,14 @@ public final class Trainer implements AutoCloseable {
         ends.put(tp, consumer.position(tp));
       }
       o.progress().println("trainer: starting from " + o.init() + " (no checkpoint in " + o.out() + ")");
+    }
+    if (!lookups.isEmpty()) {
+      consumer.seekToBeginning(lookups); // every start re-reads the gold answers
+    }
+    for (TopicPartition tp : partitions) {
+      if (tp.topic().equals(o.topics().samples().name())) {
+        sampleNext.put(tp, ends.get(tp));
+      }
     }
     this.reference = Checkpoints.load(referenceDir, Transformer.defaultDevice());
     this.progress = new Progress(o.progress(), s.progressSteps());
@@ -182,6 +194,27 @@ public final class Trainer implements AutoCloseable {
       }
       while (!pending.isEmpty()) {
         ConsumerRecord<String, byte[]> r = pending.peekFirst();
+        if (latro != null && r.topic().equals(o.topics().problems().name())) {
+          pending.pollFirst();
+          for (Item.Latro g : latro.problem(o.topics().problems().value().deserializer().deserialize(r.topic(), r.value()))) {
+            tokens += add(g, items, ids);
+          }
+          sampleEnds(batchEnds);
+          if (!items.isEmpty() && deadline == Long.MAX_VALUE) {
+            deadline = System.nanoTime() + s.maxWait().toNanos();
+          }
+          continue;
+        }
+        if (latro != null && r.topic().equals(o.topics().samples().name())) {
+          if (latroRecord(r, items, ids, skips, batchEnds)) {
+            return new Batch(items, skips, batchEnds); // full: this sample's group opens the next batch
+          }
+          tokens = items.stream().mapToInt(Item::length).sum();
+          if (!items.isEmpty() && deadline == Long.MAX_VALUE) {
+            deadline = System.nanoTime() + s.maxWait().toNanos();
+          }
+          continue;
+        }
         Item item = decode(r);
         boolean duplicate = item != null && (seen.contains(item.id()) || ids.contains(item.id()));
         if (item != null && !duplicate && !items.isEmpty()
@@ -213,6 +246,53 @@ public final class Trainer implements AutoCloseable {
         ends.putAll(batchEnds);
       }
     }
+  }
+
+  /**
+   * One samples record in LaTRO mode: buffered in its group (a completed group joins the batch),
+   * or skipped when its sampleId was trained already. Returns true, consuming nothing, when the
+   * record would complete a group but the batch is full.
+   */
+  private boolean latroRecord(ConsumerRecord<String, byte[]> r, List<Item> items, java.util.Set<String> ids,
+      List<Manifest.Record> skips, Map<TopicPartition, Long> batchEnds) {
+    TopicPartition tp = new TopicPartition(r.topic(), r.partition());
+    io.thinkstream.avro.Sample sample;
+    try {
+      sample = o.topics().samples().value().deserializer().deserialize(r.topic(), r.value());
+    } catch (RuntimeException e) {
+      sample = null;
+    }
+    boolean duplicate = sample != null && (seen.contains(sample.getSampleId()) || ids.contains(sample.getSampleId())
+        || latro.contains(sample.getSampleId()));
+    if (sample != null && !duplicate && latro.completes(sample) && items.size() >= s.batchRecords()) {
+      return true;
+    }
+    pending.pollFirst();
+    sampleNext.put(tp, r.offset() + 1);
+    if (sample == null || duplicate) {
+      skips.add(new Manifest.Record(r.topic(), r.partition(), r.offset(), sample == null ? null : sample.getSampleId(),
+          sample == null ? "poison" : "duplicate"));
+      meters.skippedRecord(sample == null ? "poison" : "duplicate");
+    } else {
+      Item.Latro g = latro.add(sample, new Item.Source(r.topic(), r.partition(), r.offset()));
+      if (g != null) {
+        add(g, items, ids);
+      }
+    }
+    sampleEnds(batchEnds);
+    return false;
+  }
+
+  private int add(Item.Latro g, List<Item> items, java.util.Set<String> ids) {
+    items.add(g);
+    ids.add(g.id());
+    ids.addAll(g.sampleIds());
+    return g.length();
+  }
+
+  /** A samples partition counts as consumed up to its earliest sample still waiting in an open group. */
+  private void sampleEnds(Map<TopicPartition, Long> batchEnds) {
+    sampleNext.forEach((tp, next) -> batchEnds.put(tp, latro.safeEnd(tp, next)));
   }
 
   private Item decode(ConsumerRecord<String, byte[]> r) {
@@ -250,10 +330,18 @@ public final class Trainer implements AutoCloseable {
     long tokens = 0;
     long lag = 0;
     for (Item i : batch.items()) {
-      records.add(new Manifest.Record(i.source().topic(), i.source().partition(), i.source().offset(), i.id(), i.objective()));
+      if (i instanceof Item.Latro g) {
+        for (int k = 0; k < g.sampleIds().size(); k++) {
+          Item.Source src = g.sources().get(k);
+          records.add(new Manifest.Record(src.topic(), src.partition(), src.offset(), g.sampleIds().get(k), "latro"));
+          remember(g.sampleIds().get(k));
+        }
+      } else {
+        records.add(new Manifest.Record(i.source().topic(), i.source().partition(), i.source().offset(), i.id(), i.objective()));
+        remember(i.id());
+      }
       tokens += i.length();
       lag += version - policyVersion(i);
-      remember(i.id());
     }
     steps.add(new Manifest.Step(batches, loss, losses, update.applied(), records));
     skipped.addAll(batch.skipped());
@@ -266,7 +354,8 @@ public final class Trainer implements AutoCloseable {
   }
 
   private static long policyVersion(Item i) {
-    return i instanceof Item.Pair p ? p.policyVersion() : i instanceof Item.Example e ? e.policyVersion() : 0;
+    return i instanceof Item.Pair p ? p.policyVersion() : i instanceof Item.Example e ? e.policyVersion()
+        : i instanceof Item.Latro g ? g.policyVersion() : 0;
   }
 
   private void remember(String id) {
@@ -426,7 +515,14 @@ public final class Trainer implements AutoCloseable {
   }
 
   private void assign() {
-    for (String topic : List.of(o.topics().preferences().name(), o.topics().sftExamples().name())) {
+    List<String> inputs = new ArrayList<>(List.of(o.topics().preferences().name(), o.topics().sftExamples().name()));
+    if (latro != null) {
+      inputs.add(o.topics().samples().name());
+      for (PartitionInfo p : consumer.partitionsFor(o.topics().problems().name(), Duration.ofSeconds(30))) {
+        lookups.add(new TopicPartition(p.topic(), p.partition()));
+      }
+    }
+    for (String topic : inputs) {
       List<PartitionInfo> infos = consumer.partitionsFor(topic, Duration.ofSeconds(30));
       if (infos == null || infos.isEmpty()) {
         throw new IllegalArgumentException("topic " + topic + " does not exist; create it with 'thinkstream topics create'");
@@ -434,7 +530,9 @@ public final class Trainer implements AutoCloseable {
       infos.stream().map(p -> new TopicPartition(p.topic(), p.partition()))
           .sorted(java.util.Comparator.comparingInt(TopicPartition::partition)).forEach(partitions::add);
     }
-    consumer.assign(partitions);
+    List<TopicPartition> all = new ArrayList<>(partitions);
+    all.addAll(lookups);
+    consumer.assign(all);
   }
 
   private Map<String, Object> consumerConfig() {
@@ -490,7 +588,7 @@ public final class Trainer implements AutoCloseable {
       this.tokens = registry.counter("thinkstream.trainer.tokens");
       this.checkpoints = registry.counter("thinkstream.trainer.checkpoints");
       this.stepTime = registry.timer("thinkstream.trainer.step");
-      for (String objective : List.of("dpo", "pit", "sft", "multiturn")) {
+      for (String objective : List.of("dpo", "pit", "sft", "ssft", "multiturn", "latro")) {
         registry.gauge("thinkstream.trainer.loss", List.of(io.micrometer.core.instrument.Tag.of("objective", objective)),
             losses, l -> l.getOrDefault(objective, Double.NaN));
       }

@@ -36,6 +36,10 @@ public final class TrainerConfig extends AbstractConfig {
   public static final String PIT_WEIGHT = "trainer.pit.weight";
   public static final String SFT_WEIGHT = "trainer.sft.weight";
   public static final String SFT_MODE = "trainer.sft.mode";
+  public static final String LATRO_K = "trainer.latro.k";
+  public static final String LATRO_BETA = "trainer.latro.beta";
+  public static final String LATRO_UNFINISHED_REWARD = "trainer.latro.unfinished.reward";
+  public static final String LATRO_WEIGHT = "trainer.latro.weight";
   public static final String REFERENCE_REFRESH = "trainer.reference.refresh.checkpoints";
   public static final String MAX_STEPS = "trainer.max.steps";
   public static final String PROGRESS_STEPS = "trainer.progress.steps";
@@ -79,6 +83,14 @@ public final class TrainerConfig extends AbstractConfig {
       .define(SFT_MODE, Type.STRING, "plain", ConfigDef.ValidString.in("plain", "ssft"), Importance.MEDIUM,
           "plain: SFT on each example as sampled; ssft: the examples of each problem in a batch are matched to the "
               + "strategy tags by the Hungarian method on C[i][j] = mean NLL of trace j under tag i, and trained on the match.")
+      .define(LATRO_K, Type.INT, 0, Range.between(0, 1024), Importance.MEDIUM,
+          "LaTRO mode when >= 2: also consume samples (and problems for their gold answers) and train LaTRO on each "
+              + "group of this many samples of one problem and policy version; 0 = off.")
+      .define(LATRO_BETA, Type.DOUBLE, 0.05, Range.between(0, 100), Importance.LOW,
+          "beta of LaTRO's KL term: r_k = log p(y | x + z_k) - beta * log(pi / pi0)(z_k | x).")
+      .define(LATRO_UNFINISHED_REWARD, Type.DOUBLE, -20.0, Importance.LOW,
+          "Reward of a rationale that never stopped (a sample without an answer line), in place of r_k.")
+      .define(LATRO_WEIGHT, Type.DOUBLE, 1.0, Range.atLeast(0), Importance.LOW, "Weight of the LaTRO loss.")
       .define(REFERENCE_REFRESH, Type.INT, 0, Range.atLeast(0), Importance.LOW,
           "The DPO reference becomes the newest checkpoint every this many checkpoints; 0 keeps the initial model.")
       .define(MAX_STEPS, Type.LONG, 0L, Range.atLeast(0), Importance.LOW,
@@ -89,15 +101,16 @@ public final class TrainerConfig extends AbstractConfig {
   /** The typed settings the trainer runs on. */
   public record Settings(String groupId, int batchRecords, int batchTokens, Duration maxWait, int dedupWindow,
       int checkpointSteps, Duration checkpointInterval, AdamW.Settings optimizer, double dpoBeta, double dpoWeight,
-      double pitBeta, double pitWeight, double sftWeight, boolean ssft, int referenceRefresh, long maxSteps,
-      int progressSteps) {
+      double pitBeta, double pitWeight, double sftWeight, boolean ssft, int latroK, double latroBeta,
+      double latroUnfinishedReward, double latroWeight, int referenceRefresh, long maxSteps, int progressSteps) {
     public static Settings defaults() {
       return of(Map.of());
     }
 
     public Settings withBatch(int records, Duration wait) {
       return new Settings(groupId, records, batchTokens, wait, dedupWindow, checkpointSteps, checkpointInterval,
-          optimizer, dpoBeta, dpoWeight, pitBeta, pitWeight, sftWeight, ssft, referenceRefresh, maxSteps, progressSteps);
+          optimizer, dpoBeta, dpoWeight, pitBeta, pitWeight, sftWeight, ssft, latroK, latroBeta, latroUnfinishedReward,
+          latroWeight, referenceRefresh, maxSteps, progressSteps);
     }
   }
 
@@ -119,6 +132,7 @@ public final class TrainerConfig extends AbstractConfig {
         Duration.ofMillis(getLong(BATCH_MAX_WAIT_MS)), getInt(DEDUP_WINDOW), getInt(CHECKPOINT_STEPS),
         Duration.ofMillis(getLong(CHECKPOINT_INTERVAL_MS)), adam, getDouble(DPO_BETA), getDouble(DPO_WEIGHT),
         getDouble(PIT_BETA), getDouble(PIT_WEIGHT), getDouble(SFT_WEIGHT), getString(SFT_MODE).equals("ssft"),
+        getInt(LATRO_K), getDouble(LATRO_BETA), getDouble(LATRO_UNFINISHED_REWARD), getDouble(LATRO_WEIGHT),
         getInt(REFERENCE_REFRESH),
         getLong(MAX_STEPS), getInt(PROGRESS_STEPS));
   }

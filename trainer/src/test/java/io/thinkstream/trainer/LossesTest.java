@@ -166,7 +166,7 @@ class LossesTest {
       byHand -= (advantage * lz[k] + ly[k]) / z.size();
     }
     assertTrue(Losses.leaveOneOut(r)[2] < 0, "the unfinished rationale is pushed down");
-    Losses.Rationales group = new Losses.Rationales(x, z, finished, y);
+    Losses.Rationales group = new Losses.Rationales(List.of(x, x, x, x), z, finished, y);
     double got = value(step -> Losses.latro(policy, step, group, refZ, beta, unfinished, PAD));
     assertEquals(byHand, got, 1e-9 * Math.abs(byHand));
   }
