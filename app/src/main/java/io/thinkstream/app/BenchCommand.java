@@ -19,7 +19,8 @@ import picocli.CommandLine.Spec;
 /** Benchmarks that print their figures; each one's last line is one JSON object. */
 @Command(name = "bench", mixinStandardHelpOptions = true,
     description = "Benchmarks; each prints its figures and ends with one JSON line.",
-    subcommands = {BenchCommand.Model.class, BenchCommand.Rewards.class, BenchCommand.SinglePassCommand.class})
+    subcommands = {BenchCommand.Model.class, BenchCommand.Rewards.class, BenchCommand.SinglePassCommand.class,
+        BenchCommand.TrainerBenchCommand.class, BenchCommand.HfReference.class})
 final class BenchCommand {
 
   @Command(name = "model", mixinStandardHelpOptions = true,
@@ -106,6 +107,80 @@ final class BenchCommand {
       SinglePassBench.Options o = new SinglePassBench.Options(turns, conversations, batch, reasoningShare, repeats, null, 1);
       SinglePassBench.Result result = SinglePassBench.run(o, System.err);
       spec.commandLine().getOut().println(result.json());
+      return 0;
+    }
+  }
+
+  @Command(name = "trainer", mixinStandardHelpOptions = true,
+      description = {"Train tokens/s of the trainer consuming pairs from an in-process broker next to the raw step",
+          "rate of the same model (demo size) and batches in the same run; ratio = trainer / raw."})
+  static final class TrainerBenchCommand implements Callable<Integer> {
+    @Spec CommandSpec spec;
+
+    @Option(names = "--steps", defaultValue = "20", description = "Timed steps (default: ${DEFAULT-VALUE}).")
+    int steps;
+
+    @Option(names = "--batch", defaultValue = "16", description = "Pairs per micro-batch (default: ${DEFAULT-VALUE}).")
+    int batch;
+
+    @Override
+    public Integer call() throws Exception {
+      Path dir = Files.createTempDirectory("thinkstream-bench-trainer-");
+      try (EmbeddedBroker broker = EmbeddedBroker.start("localhost", 0, dir.resolve("kafka"));
+           Admin admin = Admin.create(Map.of("bootstrap.servers", broker.bootstrap()))) {
+        Topics topics = Topics.withPrefix("bench-trainer.");
+        TopicsCommand.create(admin, topics, 1, (short) 1, spec.commandLine().getErr());
+        io.thinkstream.trainer.TrainerBench.Result r = io.thinkstream.trainer.TrainerBench.run(broker.bootstrap(), topics,
+            dir, new io.thinkstream.trainer.TrainerBench.Options(steps, batch), System.err);
+        spec.commandLine().getOut().println(r.json());
+      } finally {
+        DemoCommand.deleteTree(dir);
+      }
+      return 0;
+    }
+  }
+
+  @Command(name = "hf-reference", mixinStandardHelpOptions = true,
+      description = {"Token ids and logits of one synthetic problem's prompt under a checkpoint, as one JSON line:",
+          "what bench/hf-parity/hf_parity.py compares with transformers' AutoTokenizer and AutoModelForCausalLM."})
+  static final class HfReference implements Callable<Integer> {
+    @Spec CommandSpec spec;
+
+    @Option(names = "--checkpoint", required = true, paramLabel = "DIR", description = "A checkpoint directory.")
+    Path checkpoint;
+
+    @Option(names = "--seed", defaultValue = "7", description = "Seed of the synthetic problem (default: ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Override
+    public Integer call() throws Exception {
+      io.thinkstream.model.Tokenizer tok = io.thinkstream.model.Checkpoints.tokenizer(checkpoint);
+      String question = new io.thinkstream.producers.SyntheticProblems(io.thinkstream.producers.SyntheticProblems.Settings
+          .defaults(), seed, 1, java.time.Clock.systemUTC()).problem(0).getQuestion();
+      String tag = tok.tokenId(io.thinkstream.schemas.text.PromptFormat.tag(1)) >= 0
+          ? io.thinkstream.schemas.text.PromptFormat.tag(1) : null;
+      String text = io.thinkstream.schemas.text.PromptFormat.prompt(question, tag);
+      int[] ids = tok.encodeAfterBos(text);
+      float[] logits;
+      try (io.thinkstream.model.Transformer model = io.thinkstream.model.Checkpoints.load(checkpoint, ai.djl.Device.cpu());
+           ai.djl.ndarray.NDManager step = model.newStepManager()) {
+        int[][] segments = {new int[ids.length]};
+        java.util.Arrays.fill(segments[0], 1);
+        logits = model.forward(step.create(new int[][] {ids}), step.create(io.thinkstream.model.Masks.positions(segments)),
+            io.thinkstream.model.Masks.causal(step, segments), null).toFloatArray(); // (1, T, V)
+      }
+      var json = new com.fasterxml.jackson.databind.ObjectMapper();
+      var out = json.createObjectNode();
+      out.put("text", text);
+      out.put("bos_id", tok.bosId());
+      var idArray = out.putArray("ids");
+      java.util.Arrays.stream(ids).forEach(idArray::add);
+      out.put("vocab_size", logits.length / ids.length);
+      var logitArray = out.putArray("logits");
+      for (float f : logits) {
+        logitArray.add(f);
+      }
+      spec.commandLine().getOut().println(json.writeValueAsString(out));
       return 0;
     }
   }

@@ -4,6 +4,7 @@ import io.thinkstream.evaluator.EvaluatorConfig;
 import io.thinkstream.producers.SyntheticProblems;
 import io.thinkstream.schemas.Topics;
 import io.thinkstream.streams.RewardsConfig;
+import io.thinkstream.trainer.TrainerConfig;
 import java.io.IOException;
 import java.io.Reader;
 import java.nio.charset.StandardCharsets;
@@ -97,6 +98,7 @@ public final class ThinkstreamConfig extends AbstractConfig {
     // The rewards service's and the evaluator's keys are declared beside them; they are settings of this one config.
     RewardsConfig.DEF.configKeys().values().forEach(DEF::define);
     EvaluatorConfig.DEF.configKeys().values().forEach(DEF::define);
+    TrainerConfig.DEF.configKeys().values().forEach(DEF::define);
   }
 
   private ThinkstreamConfig(Map<String, ?> props) {

@@ -102,8 +102,41 @@ public final class Checkpoints {
   public static final String TOKENIZER_NOTE = "thinkstream.json";
 
   /**
+   * Writes the tokenizer files of a checkpoint: for the built-in tokenizer {@value #TOKENIZER_NOTE}
+   * and its vocabulary as an HF {@code tokenizer.json} + {@code tokenizer_config.json}, so the
+   * directory is a complete Hugging Face model and records the ids it was trained with. Each file
+   * is fsynced. Other tokenizers' files are the caller's to copy.
+   */
+  public static void saveTokenizer(Tokenizer tokenizer, Path dir) {
+    if (!(tokenizer instanceof SyntheticTokenizer synthetic)) {
+      throw new IllegalArgumentException("only the built-in tokenizer is written from memory; copy "
+          + tokenizer.getClass().getSimpleName() + "'s tokenizer.json instead");
+    }
+    try {
+      ObjectMapper json = new ObjectMapper();
+      writeSynced(dir.resolve(TOKENIZER_NOTE), ("{\"tokenizer\": \"synthetic\", \"strategy_tags\": "
+          + synthetic.strategies() + "}\n").getBytes(StandardCharsets.UTF_8));
+      writeSynced(dir.resolve("tokenizer.json"), json.writerWithDefaultPrettyPrinter().writeValueAsBytes(synthetic.toHfJson()));
+      com.fasterxml.jackson.databind.node.ObjectNode config = json.createObjectNode();
+      config.put("tokenizer_class", "PreTrainedTokenizerFast");
+      config.put("bos_token", SyntheticTokenizer.BOS);
+      config.put("eos_token", SyntheticTokenizer.EOS);
+      config.put("pad_token", SyntheticTokenizer.PAD);
+      config.put("unk_token", SyntheticTokenizer.UNK);
+      config.put("add_bos_token", false);
+      config.put("add_eos_token", false);
+      config.put("clean_up_tokenization_spaces", false);
+      config.put("model_max_length", 1_000_000);
+      writeSynced(dir.resolve("tokenizer_config.json"), json.writerWithDefaultPrettyPrinter().writeValueAsBytes(config));
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write the tokenizer into " + dir, e);
+    }
+  }
+
+  /**
    * The tokenizer a checkpoint needs: the built-in synthetic one when {@value #TOKENIZER_NOTE}
-   * names it, otherwise the directory's Hugging Face {@code tokenizer.json}.
+   * names it (refused when the checkpoint's recorded vocabulary is not the built-in one's any
+   * more), otherwise the directory's Hugging Face {@code tokenizer.json}.
    */
   public static Tokenizer tokenizer(Path dir) {
     Path note = dir.resolve(TOKENIZER_NOTE);
@@ -114,7 +147,17 @@ public final class Checkpoints {
         if (!kind.equals("synthetic")) {
           throw new IllegalArgumentException(note + " names tokenizer '" + kind + "'; only 'synthetic' is built in");
         }
-        return new SyntheticTokenizer(json.path("strategy_tags").asInt(0));
+        SyntheticTokenizer builtIn = new SyntheticTokenizer(json.path("strategy_tags").asInt(0));
+        Path recorded = dir.resolve("tokenizer.json");
+        if (Files.exists(recorded)) {
+          JsonNode vocab = new ObjectMapper().readTree(recorded.toFile()).path("model").path("vocab");
+          if (!vocab.equals(builtIn.toHfJson().path("model").path("vocab"))) {
+            throw new IllegalArgumentException(recorded + " records another vocabulary than the built-in tokenizer's ("
+                + vocab.size() + " vs " + builtIn.vocabSize() + " pieces): the synthetic task's word lists changed "
+                + "since this checkpoint was written, so its token ids would mean other words");
+          }
+        }
+        return builtIn;
       } catch (IOException e) {
         throw new UncheckedIOException("cannot read " + note, e);
       }
@@ -149,6 +192,28 @@ public final class Checkpoints {
     if (!want.equalsIgnoreCase(have)) {
       throw new IllegalStateException(dir.resolve(WEIGHTS) + " has sha256 " + have + " but " + SHA256 + " records " + want);
     }
+  }
+
+  /**
+   * Writes {@code bytes} to {@code file} and fsyncs it: for the files of a checkpoint directory
+   * that is itself renamed into place once everything in it is durable.
+   */
+  public static void writeSynced(Path file, byte[] bytes) {
+    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+        StandardOpenOption.TRUNCATE_EXISTING)) {
+      java.nio.ByteBuffer buf = java.nio.ByteBuffer.wrap(bytes);
+      while (buf.hasRemaining()) {
+        ch.write(buf);
+      }
+      ch.force(true);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write " + file, e);
+    }
+  }
+
+  /** Makes a directory's entries (new files, renames) durable, where the file system allows it. */
+  public static void syncDirectory(Path dir) {
+    fsyncDirectory(dir);
   }
 
   private interface Body {

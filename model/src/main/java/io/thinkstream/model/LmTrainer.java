@@ -77,19 +77,26 @@ public final class LmTrainer {
     model.requireGradients();
   }
 
+  /**
+   * One part of a step's loss: {@code sum} builds the part's summed weighted NLL (a scalar in the
+   * step manager it is given) over {@code tokens} trained tokens.
+   */
+  public record Part(Function<NDManager, NDArray> sum, double tokens) {}
+
   /** One optimizer step on {@code batch}; returns the mean loss per weighted token. */
   public float step(Batch batch) {
-    return step(List.of(step -> loss(model, step, batch)));
+    return step(List.of(new Part(step -> sum(model, step, batch), batch.trainedTokens())));
   }
 
   /**
-   * One optimizer step on the sum of {@code parts}, each built in its own step manager and run
-   * forward and backward on its own (gradient accumulation: only one part's activations are alive
-   * at a time). Returns the summed loss.
+   * One optimizer step on the mean loss over every trained token of all {@code parts}, each built in
+   * its own step manager and run forward and backward on its own (gradient accumulation: only one
+   * part's activations are alive at a time). Every part's sum is divided by the tokens of all parts,
+   * so the step is the same however the tokens are split into parts. Returns that mean loss.
    */
-  public float step(List<Function<NDManager, NDArray>> parts) {
+  public float step(List<Part> parts) {
     float loss = 0;
-    for (Function<NDManager, NDArray> part : parts) {
+    for (Function<NDManager, NDArray> part : normalised(parts)) {
       try (NDManager step = model.newStepManager();
           GradientCollector collector = step.getEngine().newGradientCollector()) {
         NDArray l = part.apply(step); // ()
@@ -107,12 +114,22 @@ public final class LmTrainer {
     return loss;
   }
 
-  /** Mean weighted next-token negative log-likelihood, a scalar in {@code step}. */
-  public static NDArray loss(Transformer model, NDManager step, Batch batch) {
+  /** Each part's sum divided by the trained tokens of all parts: together, the mean over every token. */
+  public static List<Function<NDManager, NDArray>> normalised(List<Part> parts) {
+    double total = parts.stream().mapToDouble(Part::tokens).sum();
+    return parts.stream().<Function<NDManager, NDArray>>map(p -> step -> perToken(p.sum().apply(step), total)).toList();
+  }
+
+  /** Summed weighted next-token negative log-likelihood of {@code batch}, a scalar in {@code step}. */
+  public static NDArray sum(Transformer model, NDManager step, Batch batch) {
     NDArray positions = step.create(Masks.positions(batch.segments())); // (B, T)
     NDArray mask = Masks.causal(step, batch.segments()); // (B, 1, T, T)
-    NDArray sum = nll(model, step, batch.tokens(), positions, mask, batch.targets(), batch.weights()); // ()
-    return perToken(sum, batch.trainedTokens()); // ()
+    return nll(model, step, batch.tokens(), positions, mask, batch.targets(), batch.weights()); // ()
+  }
+
+  /** Mean weighted next-token negative log-likelihood, a scalar in {@code step}. */
+  public static NDArray loss(Transformer model, NDManager step, Batch batch) {
+    return perToken(sum(model, step, batch), batch.trainedTokens()); // ()
   }
 
   /**

@@ -7,10 +7,7 @@ import io.thinkstream.model.internal.Packer;
 import io.thinkstream.producers.SyntheticProblems;
 import io.thinkstream.schemas.text.FinalAnswer;
 import io.thinkstream.schemas.text.PromptFormat;
-import java.io.IOException;
 import java.io.PrintStream;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -148,7 +145,7 @@ public final class Sft {
       Duration trainTime = Duration.ofNanos(System.nanoTime() - trainStart);
       double accuracy = heldOut.isEmpty() ? Double.NaN : accuracy(model, tok, heldOut, progress);
       Checkpoints.Written written = Checkpoints.save(model, tok, o.out());
-      writeTokenizerNote(o.out(), o.strategies());
+      Checkpoints.saveTokenizer(tok, o.out());
       Result r = new Result(o.out(), written.sha256(), o.steps(), loss, tokens / Math.max(1e-9, trainTime.toNanos() / 1e9),
           accuracy, heldOut.size(), trainTime, Duration.ofNanos(System.nanoTime() - start));
       progress.printf("sft: held-out greedy accuracy %.1f%% (%d problems), final loss %.3f, %.0f tokens/s, "
@@ -190,15 +187,5 @@ public final class Sft {
       out.add(source.problem(i));
     }
     return out;
-  }
-
-  /** Which tokenizer the checkpoint needs: the built-in one, with this many strategy tags. */
-  private static void writeTokenizerNote(Path dir, int strategies) {
-    try {
-      Files.writeString(dir.resolve(Checkpoints.TOKENIZER_NOTE),
-          "{\"tokenizer\": \"synthetic\", \"strategy_tags\": " + strategies + "}\n");
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot write " + dir.resolve(Checkpoints.TOKENIZER_NOTE), e);
-    }
   }
 }

@@ -141,6 +141,54 @@ public final class SyntheticTokenizer implements Tokenizer {
     return sb.toString();
   }
 
+  /**
+   * This vocabulary as a Hugging Face {@code tokenizer.json} that encodes every text to the same ids:
+   * the specials are added tokens; a regex pre-tokenizer isolates a whole letter run that is a
+   * vocabulary word (with its leading space when that is one too), then {@code ####}, {@code <<},
+   * {@code >>}, a newline, or any single character; a word-level model maps each piece to its id
+   * ({@code <unk>} otherwise) and the {@code Fuse} decoder joins pieces without spaces.
+   */
+  public com.fasterxml.jackson.databind.node.ObjectNode toHfJson() {
+    com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+    com.fasterxml.jackson.databind.node.ObjectNode root = json.createObjectNode();
+    root.put("version", "1.0");
+    root.putNull("truncation");
+    root.putNull("padding");
+    com.fasterxml.jackson.databind.node.ArrayNode added = root.putArray("added_tokens");
+    for (String special : specials) {
+      added.addObject().put("id", ids.get(special)).put("content", special).put("single_word", false)
+          .put("lstrip", false).put("rstrip", false).put("normalized", false).put("special", true);
+    }
+    root.putNull("normalizer");
+    StringBuilder words = new StringBuilder();
+    for (String piece : pieces) {
+      if (piece.length() > 1 && piece.chars().allMatch(c -> c < 128 && Character.isLetter(c))) {
+        words.append(words.length() == 0 ? "" : "|").append(piece);
+      }
+    }
+    String pattern = " ?(?:" + words + ")(?![A-Za-z])|####|<<|>>|\n|.";
+    com.fasterxml.jackson.databind.node.ObjectNode pre = root.putObject("pre_tokenizer");
+    pre.put("type", "Split");
+    pre.putObject("pattern").put("Regex", pattern);
+    pre.put("behavior", "Isolated");
+    pre.put("invert", false);
+    root.putNull("post_processor");
+    root.putObject("decoder").put("type", "Fuse");
+    com.fasterxml.jackson.databind.node.ObjectNode model = root.putObject("model");
+    model.put("type", "WordLevel");
+    com.fasterxml.jackson.databind.node.ObjectNode vocab = model.putObject("vocab");
+    for (int i = 0; i < pieces.size(); i++) {
+      vocab.put(pieces.get(i), i);
+    }
+    model.put("unk_token", UNK);
+    return root;
+  }
+
+  /** The pieces by id: the vocabulary a checkpoint records. */
+  public List<String> pieces() {
+    return List.copyOf(pieces);
+  }
+
   @Override
   public int vocabSize() {
     return pieces.size();

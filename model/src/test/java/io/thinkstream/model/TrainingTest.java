@@ -149,4 +149,36 @@ class TrainingTest {
     }
     return all.stream().mapToDouble(Double::doubleValue).toArray();
   }
+
+  /**
+   * A step over a batch split into parts is the step over the whole batch: each part is divided by
+   * the tokens of all parts, not averaged on its own (which would weigh a short part like a long one
+   * and grow the effective learning rate with the number of parts).
+   */
+  @Test
+  void aStepOverPartsNormalisesOverAllTheirTokens() {
+    ModelConfig config = new ModelConfig(11, 8, 2, 2, 1, 12, 10_000, 32, 1e-5, false);
+    LmTrainer.Batch whole = batch(3, 6, config.vocabSize(), 4);
+    LmTrainer.Batch first = new LmTrainer.Batch(java.util.Arrays.copyOf(whole.tokens(), 1),
+        java.util.Arrays.copyOf(whole.segments(), 1), java.util.Arrays.copyOf(whole.targets(), 1),
+        java.util.Arrays.copyOf(whole.weights(), 1));
+    LmTrainer.Batch rest = new LmTrainer.Batch(java.util.Arrays.copyOfRange(whole.tokens(), 1, 3),
+        java.util.Arrays.copyOfRange(whole.segments(), 1, 3), java.util.Arrays.copyOfRange(whole.targets(), 1, 3),
+        java.util.Arrays.copyOfRange(whole.weights(), 1, 3));
+    try (Transformer a = Transformer.init(config, Device.cpu(), DataType.FLOAT64, 5);
+        Transformer b = Transformer.init(config, Device.cpu(), DataType.FLOAT64, 5)) {
+      float lossA = new LmTrainer(a, new LmTrainer.Schedule(1e-2f, 1, 10), 0f).step(whole);
+      float lossB = new LmTrainer(b, new LmTrainer.Schedule(1e-2f, 1, 10), 0f).step(java.util.List.of(
+          new LmTrainer.Part(step -> LmTrainer.sum(b, step, first), first.trainedTokens()),
+          new LmTrainer.Part(step -> LmTrainer.sum(b, step, rest), rest.trainedTokens())));
+      assertEquals(lossA, lossB, 1e-6 * Math.abs(lossA));
+      for (String name : a.parameters().keySet()) {
+        double[] pa = a.parameters().get(name).toDoubleArray();
+        double[] pb = b.parameters().get(name).toDoubleArray();
+        for (int i = 0; i < pa.length; i++) {
+          assertEquals(pa[i], pb[i], 1e-9, name + "[" + i + "]");
+        }
+      }
+    }
+  }
 }

@@ -1,14 +1,10 @@
 package io.thinkstream.model.multiturn;
 
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
 import io.thinkstream.model.LmTrainer;
-import io.thinkstream.model.Masks;
 import io.thinkstream.model.Transformer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.function.Function;
 
 /**
  * The reference that {@link SinglePass} must match: one causal forward pass per turn, over
@@ -42,17 +38,14 @@ public final class NPass {
   }
 
   /**
-   * The loss as one part per turn index: each part is its turn's summed NLL divided by the trained
-   * tokens of all turns, so the parts add up to the mean loss over every trained token — the same
-   * normalisation as the single-pass loss. Feed them to {@link LmTrainer#step(List)}.
+   * The loss as one part per turn index: each part is its turn's summed NLL over its trained tokens;
+   * {@link LmTrainer#step(List)} divides every part by the tokens of all turns, so the parts add up
+   * to the mean loss over every trained token — the same normalisation as the single-pass loss.
    */
-  public static List<Function<NDManager, NDArray>> lossParts(Transformer model, List<LmTrainer.Batch> batches) {
-    double total = batches.stream().mapToDouble(LmTrainer.Batch::trainedTokens).sum();
-    List<Function<NDManager, NDArray>> parts = new ArrayList<>();
+  public static List<LmTrainer.Part> lossParts(Transformer model, List<LmTrainer.Batch> batches) {
+    List<LmTrainer.Part> parts = new ArrayList<>();
     for (LmTrainer.Batch b : batches) {
-      parts.add(step -> LmTrainer.perToken(LmTrainer.nll(model, step, b.tokens(),
-          step.create(Masks.positions(b.segments())), Masks.causal(step, b.segments()), b.targets(), b.weights()),
-          total)); // ()
+      parts.add(new LmTrainer.Part(step -> LmTrainer.sum(model, step, b), b.trainedTokens())); // ()
     }
     return parts;
   }

@@ -203,10 +203,25 @@ public final class SinglePass {
    * attention ({@link Rows#blocks}); a scalar in {@code step}.
    */
   public static NDArray loss(Transformer model, NDManager step, Rows rows) {
+    return LmTrainer.perToken(sum(model, step, rows), rows.trainedTokens()); // ()
+  }
+
+  /** The summed NLL of {@code rows} (block-sparse, one pass), a scalar in {@code step}. */
+  public static NDArray sum(Transformer model, NDManager step, Rows rows) {
     NDArray positions = step.create(rows.positions()); // (B, T)
     NDArray logits = model.forward(step.create(rows.tokens()), positions, rows.blocks()); // (B, T, V)
-    NDArray sum = LmTrainer.nll(model, step, logits, rows.targets(), rows.weights()); // ()
-    return LmTrainer.perToken(sum, rows.trainedTokens()); // ()
+    return LmTrainer.nll(model, step, logits, rows.targets(), rows.weights()); // ()
+  }
+
+  /** The summed NLL with dense attention under the full mask, a scalar in {@code step}. */
+  public static NDArray denseSum(Transformer model, NDManager step, Rows rows) {
+    NDArray positions = step.create(rows.positions()); // (B, T)
+    return LmTrainer.nll(model, step, rows.tokens(), positions, rows.mask(step), rows.targets(), rows.weights()); // ()
+  }
+
+  /** The rows as one part of an optimizer step ({@link LmTrainer#step(List)}). */
+  public static LmTrainer.Part part(Transformer model, Rows rows) {
+    return new LmTrainer.Part(step -> sum(model, step, rows), rows.trainedTokens());
   }
 
   /** The same loss with dense attention under the full (B, 1, T, T) mask: every hidden block computed. */

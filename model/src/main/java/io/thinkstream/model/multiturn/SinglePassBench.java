@@ -118,11 +118,11 @@ public final class SinglePassBench {
         device = model.device().toString();
         double diff = lossRelDiff(model, single, nPass);
         LmTrainer trainer = new LmTrainer(model, new LmTrainer.Schedule(1e-5f, 1, 1_000_000), 0f);
-        Runnable sparseEpoch = () -> single.forEach(rows -> trainer.step(List.of(step -> SinglePass.loss(model, step, rows))));
-        Runnable denseEpoch = () -> single.forEach(rows -> trainer.step(List.of(step -> SinglePass.denseLoss(model, step, rows))));
+        Runnable sparseEpoch = () -> single.forEach(rows -> trainer.step(List.of(SinglePass.part(model, rows))));
+        Runnable denseEpoch = () -> single.forEach(rows -> trainer.step(List.of(new LmTrainer.Part(step -> SinglePass.denseSum(model, step, rows), rows.trainedTokens()))));
         Runnable nPassEpoch = () -> nPass.forEach(b -> trainer.step(NPass.lossParts(model, b)));
-        trainer.step(List.of(step -> SinglePass.loss(model, step, single.get(0)))); // warm-up
-        trainer.step(List.of(step -> SinglePass.denseLoss(model, step, single.get(0))));
+        trainer.step(List.of(SinglePass.part(model, single.get(0)))); // warm-up
+        trainer.step(List.of(new LmTrainer.Part(step -> SinglePass.denseSum(model, step, single.get(0)), single.get(0).trainedTokens())));
         trainer.step(NPass.lossParts(model, nPass.get(0)));
         double bestSingle = Double.MAX_VALUE;
         double bestDense = Double.MAX_VALUE;
@@ -154,7 +154,7 @@ public final class SinglePassBench {
         double a = SinglePass.loss(model, step, single.get(i)).getFloat();
         double dense = SinglePass.denseLoss(model, step, single.get(i)).getFloat();
         double b = 0;
-        for (var part : NPass.lossParts(model, nPass.get(i))) {
+        for (var part : LmTrainer.normalised(NPass.lossParts(model, nPass.get(i)))) {
           b += part.apply(step).getFloat();
         }
         worst = Math.max(worst, Math.max(Math.abs(a - b), Math.abs(dense - b)) / Math.abs(b));

@@ -99,7 +99,7 @@ class SinglePassTest {
   }
 
   static LossAndGrads nPass(List<Conversation.Tokens> convs) {
-    return lossAndGrads(NPass.lossParts(model, NPass.batches(convs, CONFIG.maxPositions(), PAD)));
+    return lossAndGrads(LmTrainer.normalised(NPass.lossParts(model, NPass.batches(convs, CONFIG.maxPositions(), PAD))));
   }
 
   static void assertSame(LossAndGrads single, LossAndGrads reference, SinglePass.Rows rows) {
@@ -181,7 +181,7 @@ class SinglePassTest {
     SinglePass.Rows rows = SinglePass.packed(convs, 128, config.maxPositions(), PAD);
     try (Transformer m = Transformer.init(config, Device.cpu(), DataType.FLOAT32, 1)) {
       LmTrainer trainer = new LmTrainer(m, new LmTrainer.Schedule(3e-3f, 2, 40), 0f);
-      List<Function<NDManager, NDArray>> loss = List.of(step -> SinglePass.loss(m, step, rows));
+      List<LmTrainer.Part> loss = List.of(SinglePass.part(m, rows));
       float first = trainer.step(loss); // creates AdamW's moments once
       int arrays = m.managedArrayCount();
       float last = first;
