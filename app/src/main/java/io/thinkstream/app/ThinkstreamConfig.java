@@ -1,6 +1,7 @@
 package io.thinkstream.app;
 
 import io.thinkstream.producers.SyntheticProblems;
+import io.thinkstream.sampler.SamplerConfig;
 import io.thinkstream.schemas.Topics;
 import io.thinkstream.streams.RewardsConfig;
 import java.io.IOException;
@@ -82,6 +83,7 @@ public final class ThinkstreamConfig extends AbstractConfig {
   static {
     // The rewards service's keys are declared beside its topology; they are settings of this one config.
     RewardsConfig.DEF.configKeys().values().forEach(DEF::define);
+    SamplerConfig.DEF.configKeys().values().forEach(DEF::define);
   }
 
   private ThinkstreamConfig(Map<String, ?> props) {

@@ -92,6 +92,7 @@ public final class LivePolicy implements AutoCloseable {
   }
 
   private volatile Version current;
+  private boolean closed;
 
   public LivePolicy(Version initial) {
     this.current = initial;
@@ -151,6 +152,9 @@ public final class LivePolicy implements AutoCloseable {
 
   @Override
   public synchronized void close() {
-    current.release();
+    if (!closed) {
+      closed = true;
+      current.release();
+    }
   }
 }
