@@ -7,6 +7,7 @@ import io.thinkstream.avro.ExploreRequest;
 import io.thinkstream.avro.Problem;
 import io.thinkstream.model.SamplingParams;
 import io.thinkstream.sampler.SamplerBackend.Completion;
+import io.thinkstream.sampler.internal.Committer;
 import io.thinkstream.sampler.internal.ExploreDraft;
 import io.thinkstream.sampler.internal.Ledger;
 import io.thinkstream.sampler.internal.SampleDraft;
@@ -16,7 +17,6 @@ import io.thinkstream.schemas.Topics;
 import io.thinkstream.schemas.text.PromptFormat;
 import java.io.PrintWriter;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
@@ -40,7 +40,6 @@ import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.ProducerFencedException;
 import org.apache.kafka.common.errors.WakeupException;
@@ -87,6 +86,7 @@ public final class SamplerService implements AutoCloseable {
   private final SamplerMetrics metrics;
   private final KafkaConsumer<byte[], byte[]> consumer;
   private final KafkaProducer<byte[], byte[]> producer;
+  private final Committer committer;
   private final List<KafkaClientMetrics> clientMetrics = new ArrayList<>();
   private final CheckpointFollower follower;
   private final Thread thread;
@@ -98,6 +98,7 @@ public final class SamplerService implements AutoCloseable {
   private volatile boolean halting;
   private volatile Throwable failure;
   private boolean paused;
+  private boolean rewound;
 
   /** One exploration completion to draw: completion {@code j} of a request. */
   private record Unit(ExploreDraft draft, int j) {}
@@ -108,6 +109,7 @@ public final class SamplerService implements AutoCloseable {
     this.metrics = new SamplerMetrics(config.registry());
     this.consumer = new KafkaConsumer<>(consumerProps(config), new ByteArrayDeserializer(), new ByteArrayDeserializer());
     this.producer = new KafkaProducer<>(producerProps(config), new ByteArraySerializer(), new ByteArraySerializer());
+    this.committer = new Committer(producer, "sampler-commit-" + s.samplerId(), () -> halting, this::committed);
     clientMetrics.add(new KafkaClientMetrics(consumer));
     clientMetrics.add(new KafkaClientMetrics(producer));
     clientMetrics.forEach(m -> m.bindTo(config.registry()));
@@ -124,7 +126,9 @@ public final class SamplerService implements AutoCloseable {
     try {
       service.producer.initTransactions();
     } catch (RuntimeException e) {
-      service.closeClients();
+      service.committer.close();
+      service.consumer.close(Duration.ZERO);
+      service.closeRest();
       throw e;
     }
     service.thread.start();
@@ -157,13 +161,24 @@ public final class SamplerService implements AutoCloseable {
       SamplingParams exploreParams = params(s.exploreTemperature());
       while (running) {
         fill();
-        if (halting) {
+        if (!settle(false)) {
           crashed = true;
           return;
         }
         generateNext(params, exploreParams);
         Ledger.Ready ready = ledger.drain();
-        if (!ready.isEmpty() && !commit(ready)) {
+        if (!ready.isEmpty()) {
+          // one transaction at a time: the previous one must have ended before this one starts
+          rewound = false;
+          if (!settle(true)) {
+            crashed = true;
+            return;
+          }
+          if (!rewound) {
+            committer.submit(ready, consumer.groupMetadata());
+          }
+        } else if (halting) {
+          settle(true); // nothing was left to write: stop where we are
           crashed = true;
           return;
         }
@@ -178,14 +193,39 @@ public final class SamplerService implements AutoCloseable {
       failure = e;
       LOG.error("sampler {} failed", s.samplerId(), e);
     } finally {
-      if (crashed) {
-        // as a crash leaves them: nothing committed, the open transaction left to be aborted
-        producer.close(Duration.ZERO);
-        consumer.close(Duration.ZERO);
-      } else {
-        closeClients();
+      if (!crashed) {
+        try {
+          crashed = !settle(true);
+        } catch (RuntimeException e) {
+          LOG.warn("the last transaction did not commit: {}", e.toString());
+        }
       }
+      // After a halt the producer closes at once with its transaction open, as a crash leaves it
+      // (the successor's initTransactions aborts it); the consumer still leaves the group, without
+      // committing anything, so the drill need not wait for the session timeout.
+      committer.close(crashed);
+      consumer.close(Duration.ofSeconds(crashed ? 5 : 10));
     }
+  }
+
+  /**
+   * Takes the outcome of the transaction in flight (waiting for it when {@code block}). After an
+   * abort every unfinished record is dropped and read again from the committed offsets, including
+   * the batch just drained: its offsets lie beyond the aborted ones. False when halted.
+   */
+  private boolean settle(boolean block) {
+    Optional<Committer.Outcome> outcome = block ? committer.await() : committer.poll();
+    if (outcome.isEmpty()) {
+      return true;
+    }
+    switch (outcome.get()) {
+      case ABORTED -> rewind();
+      case HALTED -> {
+        return false;
+      }
+      default -> { }
+    }
+    return true;
   }
 
   /**
@@ -256,7 +296,7 @@ public final class SamplerService implements AutoCloseable {
       deadLetter(tp, r, "cannot decode Problem: " + e.getMessage());
       return;
     }
-    Ledger.Entry entry = new Ledger.Entry(tp, r.offset(), s.k());
+    Ledger.Entry entry = new Ledger.Entry(tp, r.offset(), r.key(), r.value(), s.k());
     ledger.add(entry);
     for (int i = 0; i < s.k(); i++) {
       String tag = s.strategies() == 0 ? null : PromptFormat.tag(i % s.strategies() + 1);
@@ -272,7 +312,7 @@ public final class SamplerService implements AutoCloseable {
       deadLetter(tp, r, "cannot decode ExploreRequest: " + e.getMessage());
       return;
     }
-    ExploreDraft draft = new ExploreDraft(new Ledger.Entry(tp, r.offset(), Math.max(1, req.getK())), req);
+    ExploreDraft draft = new ExploreDraft(new Ledger.Entry(tp, r.offset(), r.key(), r.value(), Math.max(1, req.getK())), req);
     ledger.add(draft.entry());
     if (draft.k() == 0) {
       finishExplore(draft);
@@ -283,12 +323,17 @@ public final class SamplerService implements AutoCloseable {
   }
 
   private void deadLetter(TopicPartition tp, ConsumerRecord<byte[], byte[]> r, String why) {
-    Ledger.Entry entry = new Ledger.Entry(tp, r.offset(), 1);
+    Ledger.Entry entry = new Ledger.Entry(tp, r.offset(), r.key(), r.value(), 1);
     ledger.add(entry);
-    DeadLetter letter = new DeadLetter(r.topic(), r.partition(), r.offset(), why,
-        ByteBuffer.wrap(r.value() == null ? new byte[0] : r.value()), Instant.now());
-    entry.output(record(config.topics().deadLetters(), r.key() == null ? "" : new String(r.key(), StandardCharsets.UTF_8), letter));
-    entry.finishOne();
+    entry.fail(deadLetter(entry, why));
+  }
+
+  private ProducerRecord<byte[], byte[]> deadLetter(Ledger.Entry e, String why) {
+    LOG.warn("dead letter {}-{}@{}: {}", e.partition().topic(), e.partition().partition(), e.offset(), why);
+    DeadLetter letter = new DeadLetter(e.partition().topic(), e.partition().partition(), e.offset(), why,
+        ByteBuffer.wrap(e.value() == null ? new byte[0] : e.value()), Instant.now());
+    return new ProducerRecord<>(config.topics().deadLetters().name(), e.key(),
+        config.topics().deadLetters().value().serializer().serialize(config.topics().deadLetters().name(), letter));
   }
 
   /**
@@ -309,8 +354,10 @@ public final class SamplerService implements AutoCloseable {
     List<SamplerBackend.Request> requests = new ArrayList<>();
     while (!sampleQueue.isEmpty() && drafts.size() < s.batchMax()) {
       SampleDraft d = sampleQueue.pollFirst();
-      drafts.add(d);
-      requests.add(new SamplerBackend.Request(d.nextPrompt(), d.nextSeed()));
+      if (!d.entry().failed()) {
+        drafts.add(d);
+        requests.add(new SamplerBackend.Request(d.nextPrompt(), d.nextSeed()));
+      }
     }
     long start = System.currentTimeMillis();
     for (SampleDraft d : drafts) {
@@ -318,12 +365,17 @@ public final class SamplerService implements AutoCloseable {
         metrics.queueWait.record(Math.max(0, start - d.problem().getCreatedAt().toEpochMilli()), TimeUnit.MILLISECONDS);
       }
     }
-    SamplerBackend.Batch batch = generate(requests, params);
+    List<Generated> batch = generate(requests, params);
     long ms = System.currentTimeMillis() - start;
     Instant now = Instant.now();
     for (int i = 0; i < drafts.size(); i++) {
       SampleDraft d = drafts.get(i);
-      if (d.record(batch.policyVersion(), batch.completions().get(i), start, ms)) {
+      Generated g = batch.get(i);
+      if (d.entry().failed()) {
+        continue; // another sample of its problem was refused in this batch
+      } else if (g.error() != null) {
+        d.entry().fail(deadLetter(d.entry(), "cannot sample problem " + d.problem().getId() + ": " + g.error()));
+      } else if (d.record(g.policyVersion(), g.completion(), start, ms)) {
         d.entry().output(record(config.topics().samples(), d.problem().getId(), d.toSample(s.samplerId(), now)));
         d.entry().finishOne();
       } else {
@@ -338,16 +390,25 @@ public final class SamplerService implements AutoCloseable {
     while (!exploreQueue.isEmpty() && units.size() < s.batchMax()) {
       Unit u = exploreQueue.pollFirst();
       ExploreRequest r = u.draft().request();
-      units.add(u);
-      requests.add(new SamplerBackend.Request(new Prompt.Prefix(r.getPrefix()),
-          SampleIds.seed(s.seed(), r.getSampleId() + "#" + r.getStepIndex(), u.j())));
+      if (!u.draft().entry().failed()) {
+        units.add(u);
+        requests.add(new SamplerBackend.Request(new Prompt.Prefix(r.getPrefix()),
+            SampleIds.seed(s.seed(), r.getSampleId() + "#" + r.getStepIndex(), u.j())));
+      }
     }
-    SamplerBackend.Batch batch = generate(requests, params);
+    List<Generated> batch = generate(requests, params);
     for (int i = 0; i < units.size(); i++) {
       Unit u = units.get(i);
-      u.draft().set(u.j(), batch.completions().get(i).text());
-      if (u.draft().entry().finishOne()) {
-        finishExplore(u.draft());
+      Generated g = batch.get(i);
+      if (u.draft().entry().failed()) {
+        continue;
+      } else if (g.error() != null) {
+        u.draft().entry().fail(deadLetter(u.draft().entry(), "cannot explore " + u.draft().request().getSampleId() + ": " + g.error()));
+      } else {
+        u.draft().set(u.j(), g.completion().text());
+        if (u.draft().entry().finishOne()) {
+          finishExplore(u.draft());
+        }
       }
     }
   }
@@ -359,7 +420,36 @@ public final class SamplerService implements AutoCloseable {
     }
   }
 
-  private SamplerBackend.Batch generate(List<SamplerBackend.Request> requests, SamplingParams params) {
+  /** One sequence's outcome: its completion and the version that made it, or why the backend refused it. */
+  private record Generated(long policyVersion, Completion completion, String error) {}
+
+  /**
+   * Generates the batch; when the backend refuses it as invalid (e.g. a prompt beyond the model's
+   * positions), each request alone, so one poison record goes to dead-letters instead of failing
+   * the batch on every retry.
+   */
+  private List<Generated> generate(List<SamplerBackend.Request> requests, SamplingParams params) {
+    List<Generated> out = new ArrayList<>();
+    if (requests.isEmpty()) {
+      return out;
+    }
+    try {
+      SamplerBackend.Batch batch = generateBatch(requests, params);
+      batch.completions().forEach(c -> out.add(new Generated(batch.policyVersion(), c, null)));
+    } catch (IllegalArgumentException e) {
+      for (SamplerBackend.Request r : requests) {
+        try {
+          SamplerBackend.Batch one = generateBatch(List.of(r), params);
+          out.add(new Generated(one.policyVersion(), one.completions().get(0), null));
+        } catch (IllegalArgumentException refused) {
+          out.add(new Generated(-1, null, refused.getMessage()));
+        }
+      }
+    }
+    return out;
+  }
+
+  private SamplerBackend.Batch generateBatch(List<SamplerBackend.Request> requests, SamplingParams params) {
     SamplerBackend.Batch batch = config.backend().generate(requests, params);
     if (batch.completions().size() != requests.size()) {
       throw new IllegalStateException("backend returned " + batch.completions().size() + " completions for "
@@ -371,27 +461,8 @@ public final class SamplerService implements AutoCloseable {
     return batch;
   }
 
-  /** One transaction: the outputs, then the offsets they complete. False when halted before the commit. */
-  private boolean commit(Ledger.Ready ready) {
-    try {
-      producer.beginTransaction();
-      for (ProducerRecord<byte[], byte[]> r : ready.outputs()) {
-        producer.send(r);
-      }
-      if (halting) {
-        producer.flush(); // written to the log, never committed
-        return false;
-      }
-      producer.sendOffsetsToTransaction(ready.offsets(), consumer.groupMetadata());
-      producer.commitTransaction();
-    } catch (ProducerFencedException e) {
-      throw e;
-    } catch (KafkaException e) {
-      LOG.warn("transaction failed, aborting and redoing from the committed offsets: {}", e.toString());
-      producer.abortTransaction();
-      rewind();
-      return true;
-    }
+  /** Counts what a committed transaction delivered (on the commit thread). */
+  private void committed(Ledger.Ready ready) {
     for (ProducerRecord<byte[], byte[]> r : ready.outputs()) {
       if (r.topic().equals(config.topics().samples().name())) {
         metrics.samples.increment();
@@ -399,11 +470,11 @@ public final class SamplerService implements AutoCloseable {
         metrics.exploreResults.increment();
       }
     }
-    return true;
   }
 
   /** After an aborted transaction: forget all work and read again from the committed offsets. */
   private void rewind() {
+    rewound = true;
     forget(consumer.assignment());
     Map<TopicPartition, OffsetAndMetadata> committed = consumer.committed(consumer.assignment());
     for (TopicPartition tp : consumer.assignment()) {
@@ -431,15 +502,23 @@ public final class SamplerService implements AutoCloseable {
     metrics.lag.set(lag);
   }
 
-  /** Revoked partitions are dropped between batches, when no transaction is open (poll runs this). */
+  /** Runs inside poll, between batches: the transaction in flight ends first, then revoked work is dropped. */
   private final class Rebalance implements ConsumerRebalanceListener {
     @Override
     public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+      // the transaction in flight commits offsets of these partitions: let it end while they are ours
+      if (!settle(true)) {
+        halting = true;
+      }
       forget(partitions);
     }
 
     @Override
     public void onPartitionsLost(Collection<TopicPartition> partitions) {
+      // already owned by another member: a transaction in flight for them fails, fenced by the group
+      if (!settle(true)) {
+        halting = true;
+      }
       forget(partitions);
     }
 
@@ -499,7 +578,7 @@ public final class SamplerService implements AutoCloseable {
     running = false;
     consumer.wakeup();
     join();
-    closeFollower();
+    closeRest();
   }
 
   /**
@@ -510,7 +589,7 @@ public final class SamplerService implements AutoCloseable {
   public void halt() {
     halting = true;
     join();
-    closeFollower();
+    closeRest();
   }
 
   private void join() {
@@ -521,19 +600,11 @@ public final class SamplerService implements AutoCloseable {
     }
   }
 
-  private void closeFollower() {
+  private void closeRest() {
     if (follower != null) {
       follower.close();
     }
     clientMetrics.forEach(KafkaClientMetrics::close);
-  }
-
-  private void closeClients() {
-    try {
-      producer.close(Duration.ofSeconds(10));
-    } finally {
-      consumer.close(Duration.ofSeconds(10));
-    }
   }
 
   @Override

@@ -23,13 +23,27 @@ public final class Ledger {
   public static final class Entry {
     private final TopicPartition partition;
     private final long offset;
+    private final byte[] key;
+    private final byte[] value;
     private int remaining;
+    private boolean failed;
     private final List<ProducerRecord<byte[], byte[]>> outputs = new ArrayList<>();
 
-    public Entry(TopicPartition partition, long offset, int remaining) {
+    /** The record at {@code offset}, its raw key and value (for a dead letter), awaiting {@code remaining} sequences. */
+    public Entry(TopicPartition partition, long offset, byte[] key, byte[] value, int remaining) {
       this.partition = partition;
       this.offset = offset;
+      this.key = key;
+      this.value = value;
       this.remaining = remaining;
+    }
+
+    public byte[] key() {
+      return key;
+    }
+
+    public byte[] value() {
+      return value;
     }
 
     public TopicPartition partition() {
@@ -41,8 +55,27 @@ public final class Ledger {
       return --remaining == 0;
     }
 
+    public long offset() {
+      return offset;
+    }
+
     public void output(ProducerRecord<byte[], byte[]> record) {
-      outputs.add(record);
+      if (!failed) {
+        outputs.add(record);
+      }
+    }
+
+    /** The record cannot be done: {@code deadLetter} replaces whatever it produced, and it is complete. */
+    public void fail(ProducerRecord<byte[], byte[]> deadLetter) {
+      outputs.clear();
+      outputs.add(deadLetter);
+      failed = true;
+      remaining = 0;
+    }
+
+    /** Whether the record went to dead-letters; its remaining sequences are skipped. */
+    public boolean failed() {
+      return failed;
     }
 
     boolean complete() {
