@@ -225,6 +225,35 @@ class SamplerServiceTest {
     }
   }
 
+  @Test
+  void poisonProblemsGoToDeadLettersAndTheRestIsSampled() throws Exception {
+    Topics topics = topics("poison.");
+    try (SamplerService sampler = SamplerService.start(config(topics, "a", 4, djl(0), Optional.empty()))) {
+      try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(RoundTrip.client(broker.bootstrap()),
+          new ByteArraySerializer(), new ByteArraySerializer())) {
+        producer.send(new ProducerRecord<>(topics.problems().name(), "bad".getBytes(StandardCharsets.UTF_8),
+            "not avro".getBytes(StandardCharsets.UTF_8)));
+      }
+      Problem tooLong = problem("long", "x".repeat(200), List.of()); // beyond the tiny model's 128 positions
+      send(topics.problems(), tooLong.getId(), tooLong);
+      produceProblems(topics, 2, 0);
+      List<Sample> samples = awaitSamples(topics, 8);
+      await(() -> {
+        try {
+          return values(topics.deadLetters()).size() >= 2;
+        } catch (Exception e) {
+          throw new IllegalStateException(e);
+        }
+      }, "two dead letters");
+      List<io.thinkstream.avro.DeadLetter> letters = values(topics.deadLetters());
+      assertEquals(2, letters.size(), letters.toString());
+      assertTrue(letters.stream().anyMatch(l -> l.getError().startsWith("cannot decode Problem")), letters.toString());
+      assertTrue(letters.stream().anyMatch(l -> l.getError().contains("cannot sample problem long")), letters.toString());
+      assertEquals(Set.of("p0", "p1"), samples.stream().map(Sample::getProblemId).collect(Collectors.toSet()));
+      assertTrue(sampler.isRunning());
+    }
+  }
+
   // ---- fixtures
 
   private static Topics topics(String prefix) throws Exception {
