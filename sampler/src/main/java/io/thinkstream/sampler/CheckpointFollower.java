@@ -71,7 +71,9 @@ public final class CheckpointFollower implements AutoCloseable {
       consumer.assign(partitions);
       consumer.seekToBeginning(partitions);
       Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
-      while (partitions.stream().anyMatch(tp -> consumer.position(tp) < end.get(tp))) {
+      // read_committed stops short of the end while a transaction is open: catch up for a while at most
+      long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+      while (partitions.stream().anyMatch(tp -> consumer.position(tp) < end.get(tp)) && System.nanoTime() < deadline) {
         follower.handle(consumer.poll(Duration.ofMillis(200)));
       }
     } catch (RuntimeException e) {

@@ -162,6 +162,7 @@ public final class SamplerService implements AutoCloseable {
           crashed = true;
           return;
         }
+        updateLag();
         metrics.maybePrint(config.progress().orElse(null), s.progressInterval().toNanos());
       }
     } catch (WakeupException e) {
