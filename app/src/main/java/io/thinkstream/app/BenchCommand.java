@@ -84,7 +84,7 @@ final class BenchCommand {
     @Option(names = "--max-new-tokens", defaultValue = "64", description = "Tokens per sequence, eos ignored (default: ${DEFAULT-VALUE}).")
     int maxNewTokens;
 
-    @Option(names = "--repeats", defaultValue = "2", description = "Alternating runs per side; the best counts (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--repeats", defaultValue = "3", description = "Alternating runs per side; the best counts (default: ${DEFAULT-VALUE}).")
     int repeats;
 
     @Override

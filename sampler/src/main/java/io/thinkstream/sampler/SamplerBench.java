@@ -37,7 +37,7 @@ public final class SamplerBench {
 
   public record Options(int problems, int k, int batch, int maxNewTokens, int repeats) {
     public static Options defaults() {
-      return new Options(96, 8, 32, 64, 2);
+      return new Options(96, 8, 32, 64, 3);
     }
   }
 
