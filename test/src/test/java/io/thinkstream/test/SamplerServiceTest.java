@@ -254,6 +254,29 @@ class SamplerServiceTest {
     }
   }
 
+  @Test
+  void anExploreRequestGetsOneResultWithKCompletionsOfItsPrefix() throws Exception {
+    Topics topics = topics("explore.");
+    try (SamplerService sampler = SamplerService.start(config(topics, "a", 4, djl(0), Optional.empty()))) {
+      String prefix = PromptFormat.prefix(PromptFormat.prompt("Ann has 3 apples.", "<think1>"), List.of("She eats one."));
+      send(topics.exploreRequests(), "s-1", io.thinkstream.avro.ExploreRequest.newBuilder().setSampleId("s-1")
+          .setProblemId("p").setStepIndex(1).setPrefix(prefix).setK(3).setPolicyVersion(0).build());
+      List<RoundTrip.Keyed<io.thinkstream.avro.ExploreResult>> results = List.of();
+      long deadline = System.currentTimeMillis() + 60_000;
+      while (results.isEmpty() && System.currentTimeMillis() < deadline) {
+        Thread.sleep(200);
+        results = RoundTrip.readAll(broker.bootstrap(), topics.exploreResults());
+      }
+      assertEquals(1, results.size());
+      assertEquals("s-1", results.get(0).key());
+      io.thinkstream.avro.ExploreResult r = results.get(0).value();
+      assertEquals(1, r.getStepIndex());
+      assertEquals(3, r.getCompletions().size());
+      assertEquals(-1, r.getCorrectCount(), "the sampler holds no gold answers");
+      assertTrue(values(topics.samples()).isEmpty());
+    }
+  }
+
   // ---- fixtures
 
   private static Topics topics(String prefix) throws Exception {
