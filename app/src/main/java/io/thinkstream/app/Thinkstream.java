@@ -15,7 +15,7 @@ import picocli.CommandLine.Command;
     description = "A Kafka-native self-improvement loop for reasoning language models.",
     subcommands = {
         DemoCommand.class, BrokerCommand.class, TopicsCommand.class, ProduceCommand.class,
-        TailCommand.class, RewardsCommand.class, EvaluatorCommand.class, JudgeCommand.class, VerifyCommand.class, SftCommand.class, TrainerCommand.class, LineageCommand.class, BenchCommand.class, ConfigCommand.class, CommandLine.HelpCommand.class})
+        TailCommand.class, SamplerCommand.class, RewardsCommand.class, EvaluatorCommand.class, JudgeCommand.class, VerifyCommand.class, SftCommand.class, TrainerCommand.class, LineageCommand.class, BenchCommand.class, ConfigCommand.class, CommandLine.HelpCommand.class})
 public final class Thinkstream {
 
   public static void main(String[] args) {

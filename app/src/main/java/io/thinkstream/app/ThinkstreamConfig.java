@@ -2,6 +2,7 @@ package io.thinkstream.app;
 
 import io.thinkstream.evaluator.EvaluatorConfig;
 import io.thinkstream.producers.SyntheticProblems;
+import io.thinkstream.sampler.SamplerConfig;
 import io.thinkstream.schemas.Topics;
 import io.thinkstream.streams.RewardsConfig;
 import io.thinkstream.trainer.TrainerConfig;
@@ -97,6 +98,7 @@ public final class ThinkstreamConfig extends AbstractConfig {
   static {
     // The rewards service's and the evaluator's keys are declared beside them; they are settings of this one config.
     RewardsConfig.DEF.configKeys().values().forEach(DEF::define);
+    SamplerConfig.DEF.configKeys().values().forEach(DEF::define);
     EvaluatorConfig.DEF.configKeys().values().forEach(DEF::define);
     TrainerConfig.DEF.configKeys().values().forEach(DEF::define);
   }
