@@ -188,10 +188,11 @@ class AvroSerdeTest {
   }
 
   @Test
-  void nullsPassThroughAsTombstones() {
-    Topic<String, SpecificRecord> topic = topicFor(Checkpoint.class);
-    assertNull(topic.value().serializer().serialize(topic.name(), null));
-    assertNull(topic.value().deserializer().deserialize(topic.name(), null));
+  void nullsPassThroughAsTombstonesWhereTombstonesAreAllowed() {
+    // no topic of the registry is compacted today; a serde for one passes tombstones through
+    AvroSerde<Checkpoint> serde = AvroSerde.of(Checkpoint.class).withTombstones(true);
+    assertNull(serde.serializer().serialize("compacted", null));
+    assertNull(serde.deserializer().deserialize("compacted", null));
   }
 
   @Test
