@@ -30,9 +30,8 @@ import org.apache.kafka.streams.KafkaStreams;
  * (0 = a free port, printed at start; -1 = no HTTP endpoint, the registry still collects). The JDK
  * server gets its own small executor, so a slow scraper never blocks the service's threads.
  *
- * <p>A service that takes a {@code MeterRegistry} (the sampler, the trainer) is wired by its
- * subcommand as the evaluator is: {@code start(cfg, "sampler")}, pass {@link #registry()} to the
- * service, {@link #bind} its Kafka clients, print {@link #describe()}, close on shutdown.
+ * <p>The sampler and the trainer take {@link #registry()} and bind their own Kafka clients'
+ * metrics to it; the rewards service and the ingest are bound here through {@link #bind}.
  */
 public final class MetricsEndpoint implements AutoCloseable {
   private final PrometheusMeterRegistry registry;

@@ -1,7 +1,5 @@
 package io.thinkstream.app;
 
-import io.micrometer.prometheusmetrics.PrometheusConfig;
-import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.thinkstream.sampler.DjlBackend;
 import io.thinkstream.sampler.LivePolicy;
 import io.thinkstream.sampler.SamplerBackend;
@@ -34,13 +32,17 @@ final class SamplerCommand implements Callable<Integer> {
       description = "Checkpoint directory of the initial policy (config.json + model.safetensors); required for the djl backend.")
   Path model;
 
+  @Option(names = "--metrics-port", description = "Port of /metrics; 0 = a free one, -1 = off (default: metrics.port).")
+  Integer metricsPort;
+
   @Option(names = "--policy-version", defaultValue = "0",
       description = "Policy version of --model (default: ${DEFAULT-VALUE}); a newer checkpoint event replaces it.")
   long policyVersion;
 
   @Override
   public Integer call() throws Exception {
-    ThinkstreamConfig cfg = config.load(ConfigOptions.flags(ThinkstreamConfig.BOOTSTRAP_SERVERS, bootstrap));
+    ThinkstreamConfig cfg = config.load(ConfigOptions.flags(ThinkstreamConfig.BOOTSTRAP_SERVERS, bootstrap,
+        ThinkstreamConfig.METRICS_PORT, metricsPort));
     TopicsCommand.requireExists(cfg.kafkaClient(), cfg.topics().problems().name());
     TopicsCommand.requireExists(cfg.kafkaClient(), cfg.topics().samples().name());
     SamplerConfig sc = new SamplerConfig(cfg.originals());
@@ -60,17 +62,20 @@ final class SamplerCommand implements Callable<Integer> {
       backend = new DjlBackend(policy);
       reloads = Optional.of(policy);
     }
-    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    MetricsEndpoint metrics = MetricsEndpoint.start(cfg, "sampler");
     SamplerService service = SamplerService.start(new SamplerService.Config(cfg.bootstrapServers(), cfg.topics(),
-        sc.settings(), backend, reloads, registry, Optional.of(out), cfg.originalsWithPrefix(ThinkstreamConfig.KAFKA_PREFIX)));
+        sc.settings(), backend, reloads, metrics.registry(), Optional.of(out),
+        cfg.originalsWithPrefix(ThinkstreamConfig.KAFKA_PREFIX)));
     Thread shutdown = new Thread(() -> {
       service.stop();
       backend.close();
+      metrics.close();
     }, "sampler-shutdown");
     Runtime.getRuntime().addShutdownHook(shutdown);
     out.println("sampler " + sc.settings().samplerId() + " running on " + cfg.bootstrapServers() + " with "
         + (reloads.isPresent() ? "policy " + model + " (v" + reloads.get().version() + ")" : "http backend " + sc.getString(SamplerConfig.HTTP_URL))
         + ", k=" + sc.settings().k() + ", batch " + sc.settings().batchMax() + " (Ctrl-C to stop)");
+    out.println(metrics.describe());
     out.flush();
     while (service.isRunning()) {
       Thread.sleep(500);
@@ -78,6 +83,7 @@ final class SamplerCommand implements Callable<Integer> {
     if (service.failure().isPresent()) {
       Runtime.getRuntime().removeShutdownHook(shutdown);
       backend.close();
+      metrics.close();
       spec.commandLine().getErr().println("thinkstream sampler: stopped: " + service.failure().get());
       return 1;
     }

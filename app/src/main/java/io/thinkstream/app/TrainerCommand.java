@@ -1,6 +1,5 @@
 package io.thinkstream.app;
 
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.thinkstream.trainer.Trainer;
 import io.thinkstream.trainer.TrainerConfig;
 import java.nio.file.Path;
@@ -31,9 +30,14 @@ final class TrainerCommand implements Callable<Integer> {
   @Option(names = "--out", required = true, paramLabel = "DIR", description = "Where checkpoints v{N}/ are written.")
   Path out;
 
+  @Option(names = "--metrics-port", description = "Port of /metrics; 0 = a free one, -1 = off (default: metrics.port).")
+  Integer metricsPort;
+
   @Override
   public Integer call() {
-    ThinkstreamConfig cfg = config.load(ConfigOptions.flags(ThinkstreamConfig.BOOTSTRAP_SERVERS, bootstrap));
+    ThinkstreamConfig cfg = config.load(ConfigOptions.flags(ThinkstreamConfig.BOOTSTRAP_SERVERS, bootstrap,
+        ThinkstreamConfig.METRICS_PORT, metricsPort));
+    MetricsEndpoint metrics = MetricsEndpoint.start(cfg, "trainer");
     AtomicBoolean stop = new AtomicBoolean();
     CountDownLatch done = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -45,10 +49,11 @@ final class TrainerCommand implements Callable<Integer> {
       }
     }, "trainer-shutdown"));
     Trainer.Options options = new Trainer.Options(init, out, cfg.topics(), cfg.kafkaClient(),
-        new TrainerConfig(cfg.originals()).settings(), new SimpleMeterRegistry(), System.err);
-    try (Trainer trainer = Trainer.open(options)) {
+        new TrainerConfig(cfg.originals()).settings(), metrics.registry(), System.err);
+    try (metrics; Trainer trainer = Trainer.open(options)) {
       spec.commandLine().getOut().println("trainer running on " + cfg.bootstrapServers() + " from v" + trainer.version()
           + " (Ctrl-C to stop)");
+      spec.commandLine().getOut().println(metrics.describe());
       spec.commandLine().getOut().flush();
       trainer.run(stop::get);
       spec.commandLine().getOut().println("trainer stopped at step " + trainer.steps() + ", v" + trainer.version());

@@ -1,15 +1,8 @@
 package io.thinkstream.sampler;
 
 import io.thinkstream.model.Checkpoints;
-import io.thinkstream.model.HfTokenizer;
-import io.thinkstream.model.SyntheticTokenizer;
 import io.thinkstream.model.Tokenizer;
 import io.thinkstream.model.Transformer;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -102,30 +95,11 @@ public final class LivePolicy implements AutoCloseable {
   public static Version load(Path dir, long number) {
     Transformer model = Checkpoints.load(dir, Transformer.defaultDevice());
     try {
-      return new Version(model, tokenizer(dir), number);
+      return new Version(model, Checkpoints.tokenizer(dir), number);
     } catch (RuntimeException e) {
       model.close();
       throw e;
     }
-  }
-
-  /**
-   * A checkpoint's tokenizer: {@code thinkstream.json} naming the built-in synthetic tokenizer and
-   * its strategy tags (what {@code sft} writes), otherwise the Hugging Face {@code tokenizer.json}.
-   */
-  public static Tokenizer tokenizer(Path dir) {
-    Path note = dir.resolve("thinkstream.json");
-    if (Files.exists(note)) {
-      try {
-        JsonNode json = new ObjectMapper().readTree(note.toFile());
-        if (json.path("tokenizer").asText().equals("synthetic")) {
-          return new SyntheticTokenizer(json.path("strategy_tags").asInt(0));
-        }
-      } catch (IOException e) {
-        throw new UncheckedIOException("cannot read " + note, e);
-      }
-    }
-    return HfTokenizer.fromCheckpoint(dir);
   }
 
   /** The current version, held until the lease closes. */

@@ -8,6 +8,7 @@ import ai.djl.training.GradientCollector;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics;
 import io.micrometer.core.instrument.Timer;
 import io.thinkstream.avro.Checkpoint;
 import io.thinkstream.avro.OffsetRange;
@@ -80,6 +81,7 @@ public final class Trainer implements AutoCloseable {
   private final AdamW adam;
   private final KafkaConsumer<String, byte[]> consumer;
   private final KafkaProducer<String, Checkpoint> producer;
+  private final List<KafkaClientMetrics> clientMetrics;
   private final List<TopicPartition> partitions = new ArrayList<>();
   private final List<TopicPartition> lookups = new ArrayList<>(); // problems (LaTRO's gold answers): read whole, not trained
   private final LatroGroups latro;
@@ -115,6 +117,8 @@ public final class Trainer implements AutoCloseable {
     this.consumer = new KafkaConsumer<>(consumerConfig(), new org.apache.kafka.common.serialization.StringDeserializer(),
         new ByteArrayDeserializer());
     this.producer = new KafkaProducer<>(producerConfig(), new StringSerializer(), o.topics().checkpoints().value().serializer());
+    this.clientMetrics = List.of(new KafkaClientMetrics(consumer), new KafkaClientMetrics(producer));
+    clientMetrics.forEach(m -> m.bindTo(o.metrics()));
     assign();
     if (newest.isPresent()) {
       resume(newest.get());
@@ -413,7 +417,7 @@ public final class Trainer implements AutoCloseable {
         .setUri(dir.toAbsolutePath().toString()).setSha256(sha).setConsumedOffsets(offsets).setTrainMetrics(metrics)
         .setCreatedAt(Instant.now()).build();
     try {
-      producer.send(new ProducerRecord<>(o.topics().checkpoints().name(), String.valueOf(version), event)).get();
+      producer.send(new ProducerRecord<>(o.topics().checkpoints().name(), Topics.checkpointKey(version), event)).get();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted while publishing checkpoint v" + version, e);
@@ -565,6 +569,7 @@ public final class Trainer implements AutoCloseable {
 
   @Override
   public void close() {
+    clientMetrics.forEach(KafkaClientMetrics::close);
     consumer.close();
     producer.close();
     adam.close();
