@@ -16,7 +16,6 @@ import io.thinkstream.schemas.Topic;
 import io.thinkstream.schemas.Topics;
 import io.thinkstream.streams.RewardsApp;
 import io.thinkstream.streams.RewardsConfig;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;
@@ -24,7 +23,6 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -109,7 +107,7 @@ class ExactlyOnceKillTest {
     try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(RoundTrip.client(broker.bootstrap()),
         new ByteArraySerializer(), new ByteArraySerializer())) {
       for (int p = 0; p < PROBLEMS; p++) {
-        send(producer, TOPICS.problems(), "p" + p, Problem.newBuilder().setId("p" + p).setSource("it")
+        RoundTrip.send(producer, TOPICS.problems(), "p" + p, Problem.newBuilder().setId("p" + p).setSource("it")
             .setQuestion("Question p" + p).setGoldAnswer(String.valueOf(p)).setTask("arithmetic")
             .setCreatedAt(Instant.now()).build());
       }
@@ -117,7 +115,7 @@ class ExactlyOnceKillTest {
       for (int p = 0; p < PROBLEMS; p++) {
         for (int i = 0; i < K; i++) {
           String answer = "#### " + (i % 2 == 0 ? p : p + 1000 + i);
-          send(producer, TOPICS.samples(), "p" + p, Sample.newBuilder().setSampleId("p" + p + "-s" + i)
+          RoundTrip.send(producer, TOPICS.samples(), "p" + p, Sample.newBuilder().setSampleId("p" + p + "-s" + i)
               .setProblemId("p" + p).setPolicyVersion(1).setPrompt("Question p" + p)
               .setSteps(List.of("Seed " + i + " thinks " + "hard ".repeat(i))).setAnswer(answer).setSumLogProb(-1)
               .setSeed(i).setSamplerId("it").setTimings(new SampleTimings(0L, 0L, 0, 0)).setCreatedAt(Instant.now())
@@ -128,13 +126,8 @@ class ExactlyOnceKillTest {
     }
   }
 
-  private static <V> void send(KafkaProducer<byte[], byte[]> producer, Topic<String, V> topic, String key, V value) {
-    producer.send(new ProducerRecord<>(topic.name(), key.getBytes(StandardCharsets.UTF_8),
-        topic.value().serializer().serialize(topic.name(), value)));
-  }
-
   private static <V> List<V> values(Topic<String, V> topic) throws Exception {
-    return RoundTrip.readAll(broker.bootstrap(), topic).stream().map(RoundTrip.Keyed::value).toList();
+    return RoundTrip.values(broker.bootstrap(), topic);
   }
 
   private static void awaitCount(Topic<String, ?> topic, int count) throws Exception {

@@ -73,13 +73,13 @@ class RewardsAppTest {
     try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(RoundTrip.client(broker.bootstrap()),
         new ByteArraySerializer(), new ByteArraySerializer())) {
       for (int p = 0; p < 10; p++) {
-        send(producer, TOPICS.problems(), "p" + p, problem("p" + p, String.valueOf(10 + p)));
+        RoundTrip.send(producer, TOPICS.problems(), "p" + p, problem("p" + p, String.valueOf(10 + p)));
       }
       producer.flush();
       for (int p = 0; p < 10; p++) {
         sendGroup(producer, "p" + p, p == 9 ? 2 : K); // p9: half a group before the restart
       }
-      send(producer, TOPICS.samples(), "p0", sample("p0", 0, "10")); // a sampler retry
+      RoundTrip.send(producer, TOPICS.samples(), "p0", sample("p0", 0, "10")); // a sampler retry
       producer.send(new ProducerRecord<>(TOPICS.samples().name(), "p1".getBytes(StandardCharsets.UTF_8),
           "poison".getBytes(StandardCharsets.UTF_8)));
       producer.flush();
@@ -90,14 +90,14 @@ class RewardsAppTest {
         awaitCount(TOPICS.rewards(), 38 + 9 * K);
       }
       for (int p = 10; p < 12; p++) {
-        send(producer, TOPICS.problems(), "p" + p, problem("p" + p, String.valueOf(10 + p)));
+        RoundTrip.send(producer, TOPICS.problems(), "p" + p, problem("p" + p, String.valueOf(10 + p)));
       }
       producer.flush();
       for (int p = 10; p < 12; p++) {
         sendGroup(producer, "p" + p, K);
       }
       for (int i = 2; i < K; i++) {
-        send(producer, TOPICS.samples(), "p9", sample("p9", i, String.valueOf(i % 2 == 0 ? 19 : 119 + i)));
+        RoundTrip.send(producer, TOPICS.samples(), "p9", sample("p9", i, String.valueOf(i % 2 == 0 ? 19 : 119 + i)));
       }
       producer.flush();
       try (RewardsApp app = start()) {
@@ -136,7 +136,7 @@ class RewardsAppTest {
   private static void sendGroup(KafkaProducer<byte[], byte[]> producer, String problemId, int n) {
     int gold = 10 + Integer.parseInt(problemId.substring(1));
     for (int i = 0; i < n; i++) {
-      send(producer, TOPICS.samples(), problemId, sample(problemId, i, String.valueOf(i % 2 == 0 ? gold : gold + 100 + i)));
+      RoundTrip.send(producer, TOPICS.samples(), problemId, sample(problemId, i, String.valueOf(i % 2 == 0 ? gold : gold + 100 + i)));
     }
   }
 
@@ -152,13 +152,8 @@ class RewardsAppTest {
         .setTimings(new SampleTimings(0L, 0L, 0, 0)).setCreatedAt(Instant.now()).build();
   }
 
-  private static <V> void send(KafkaProducer<byte[], byte[]> producer, Topic<String, V> topic, String key, V value) {
-    producer.send(new ProducerRecord<>(topic.name(), key.getBytes(StandardCharsets.UTF_8),
-        topic.value().serializer().serialize(topic.name(), value)));
-  }
-
   private static <V> List<V> values(Topic<String, V> topic) throws Exception {
-    return RoundTrip.readAll(broker.bootstrap(), topic).stream().map(RoundTrip.Keyed::value).toList();
+    return RoundTrip.values(broker.bootstrap(), topic);
   }
 
   private static void awaitCount(Topic<String, ?> topic, int count) throws Exception {

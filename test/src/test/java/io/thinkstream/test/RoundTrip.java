@@ -10,6 +10,7 @@ import io.thinkstream.producers.SyntheticProblems;
 import io.thinkstream.schemas.Topic;
 import io.thinkstream.schemas.Topics;
 import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -17,6 +18,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
 
 /**
  * The broker scenario shared by the in-process and the Testcontainers tests: create the topics,
@@ -61,6 +64,17 @@ final class RoundTrip {
   }
 
   /** Asserts that {@code problems} holds exactly the problems {@code ids}, each once. */
+  /** The values of every record on {@code topic}, in partition and offset order. */
+  static <V> List<V> values(String bootstrap, Topic<String, V> topic) throws Exception {
+    return readAll(bootstrap, topic).stream().map(Keyed::value).toList();
+  }
+
+  /** Sends {@code value} to {@code topic} through a bytes producer, encoded by the topic's own serde. */
+  static <V> void send(KafkaProducer<byte[], byte[]> producer, Topic<String, V> topic, String key, V value) {
+    producer.send(new ProducerRecord<>(topic.name(), key.getBytes(StandardCharsets.UTF_8),
+        topic.value().serializer().serialize(topic.name(), value)));
+  }
+
   static void assertExactly(Set<String> ids, List<Keyed<Problem>> records) {
     List<String> read = records.stream().map(r -> r.value().getId()).toList();
     assertEquals(ids.size(), read.size(), "record count");

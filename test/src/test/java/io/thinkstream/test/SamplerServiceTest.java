@@ -342,7 +342,7 @@ class SamplerServiceTest {
   }
 
   private static <V> List<V> values(Topic<String, V> topic) throws Exception {
-    return RoundTrip.readAll(broker.bootstrap(), topic).stream().map(RoundTrip.Keyed::value).toList();
+    return RoundTrip.values(broker.bootstrap(), topic);
   }
 
   private static List<Sample> awaitSamples(Topics topics, int count) throws Exception {

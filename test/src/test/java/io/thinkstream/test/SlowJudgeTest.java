@@ -31,7 +31,6 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.streams.KafkaStreams;
 import org.junit.jupiter.api.AfterAll;
@@ -168,7 +167,7 @@ class SlowJudgeTest {
     try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(RoundTrip.client(broker.bootstrap()),
         new ByteArraySerializer(), new ByteArraySerializer())) {
       for (int p = 0; p < GROUPS; p++) {
-        send(producer, topics.problems(), "p" + p, Problem.newBuilder().setId("p" + p).setSource("it")
+        RoundTrip.send(producer, topics.problems(), "p" + p, Problem.newBuilder().setId("p" + p).setSource("it")
             .setQuestion("Question p" + p).setGoldAnswer(String.valueOf(10 + p)).setTask("arithmetic")
             .setCreatedAt(Instant.now()).build());
       }
@@ -176,7 +175,7 @@ class SlowJudgeTest {
       for (int p = 0; p < GROUPS; p++) {
         for (int i = 0; i < K; i++) {
           String answer = "#### " + (i % 2 == 0 ? 10 + p : 110 + p + i) + " (p" + p + " seed " + i + ")";
-          send(producer, topics.samples(), "p" + p, Sample.newBuilder().setSampleId("p" + p + "-s" + i)
+          RoundTrip.send(producer, topics.samples(), "p" + p, Sample.newBuilder().setSampleId("p" + p + "-s" + i)
               .setProblemId("p" + p).setPolicyVersion(1).setPrompt("Question p" + p)
               .setSteps(List.of("Seed " + i + " thinks " + "hard ".repeat(i))).setAnswer(answer).setSumLogProb(-1)
               .setSeed(i).setSamplerId("it").setTimings(new SampleTimings(0L, 0L, 0, 0)).setCreatedAt(Instant.now())
@@ -187,13 +186,8 @@ class SlowJudgeTest {
     }
   }
 
-  private static <V> void send(KafkaProducer<byte[], byte[]> producer, Topic<String, V> topic, String key, V value) {
-    producer.send(new ProducerRecord<>(topic.name(), key.getBytes(StandardCharsets.UTF_8),
-        topic.value().serializer().serialize(topic.name(), value)));
-  }
-
   private static <V> List<V> values(Topic<String, V> topic) throws Exception {
-    return RoundTrip.readAll(broker.bootstrap(), topic).stream().map(RoundTrip.Keyed::value).toList();
+    return RoundTrip.values(broker.bootstrap(), topic);
   }
 
   private static void awaitCount(Topics topics, Topic<String, ?> topic, int count, long timeoutMs) throws Exception {
