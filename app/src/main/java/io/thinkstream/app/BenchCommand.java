@@ -6,9 +6,9 @@ import io.thinkstream.model.ModelBench;
 import io.thinkstream.model.ModelConfig;
 import io.thinkstream.model.SyntheticTokenizer;
 import io.thinkstream.model.Transformer;
+import io.thinkstream.model.multiturn.SinglePassBench;
 import io.thinkstream.sampler.LivePolicy;
 import io.thinkstream.sampler.SamplerBench;
-import io.thinkstream.model.multiturn.SinglePassBench;
 import io.thinkstream.schemas.Topics;
 import io.thinkstream.streams.RewardsBench;
 import java.io.PrintWriter;
@@ -213,8 +213,8 @@ final class BenchCommand {
     @Override
     public Integer call() throws Exception {
       io.thinkstream.model.Tokenizer tok = io.thinkstream.model.Checkpoints.tokenizer(checkpoint);
-      String question = new io.thinkstream.producers.SyntheticProblems(io.thinkstream.producers.SyntheticProblems.Settings
-          .defaults(), seed, 1, java.time.Clock.systemUTC()).problem(0).getQuestion();
+      String question = new io.thinkstream.tasks.SyntheticProblems(io.thinkstream.tasks.SyntheticProblems.Settings
+          .defaults(), seed, java.time.Clock.systemUTC()).problem(0).getQuestion();
       String tag = tok.tokenId(io.thinkstream.schemas.text.PromptFormat.tag(1)) >= 0
           ? io.thinkstream.schemas.text.PromptFormat.tag(1) : null;
       String text = io.thinkstream.schemas.text.PromptFormat.prompt(question, tag);

@@ -3,8 +3,9 @@ package io.thinkstream.app;
 import io.thinkstream.avro.Problem;
 import io.thinkstream.avro.Solution;
 import io.thinkstream.producers.ProblemPublisher;
-import io.thinkstream.producers.SyntheticProblems;
+import io.thinkstream.producers.SyntheticSource;
 import io.thinkstream.schemas.gsm8k.Gsm8kSolution;
+import io.thinkstream.tasks.SyntheticProblems;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -71,7 +72,7 @@ final class DemoCommand implements Callable<Integer> {
       }
       err.println("[3/4] streaming " + count + " synthetic problems (seed " + seed + ")");
       try (ProblemPublisher publisher = new ProblemPublisher(cfg.kafkaClient(), cfg.topics(), Clock.systemUTC())) {
-        publisher.publish(new SyntheticProblems(cfg.synthetic(), seed, count, Clock.systemUTC()), err);
+        publisher.publish(new SyntheticSource(new SyntheticProblems(cfg.synthetic(), seed, Clock.systemUTC()), count), err);
       }
       err.println("[4/4] reading the problems back from the log and verifying every gold solution");
       List<Problem> problems = new ArrayList<>();

@@ -4,7 +4,6 @@ import io.thinkstream.producers.HttpIngest;
 import io.thinkstream.producers.JsonlProblems;
 import io.thinkstream.producers.ProblemPublisher;
 import io.thinkstream.producers.ProblemSource;
-import io.thinkstream.producers.SyntheticProblems;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.concurrent.Callable;

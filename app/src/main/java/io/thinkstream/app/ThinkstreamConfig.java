@@ -1,10 +1,11 @@
 package io.thinkstream.app;
 
 import io.thinkstream.evaluator.EvaluatorConfig;
-import io.thinkstream.producers.SyntheticProblems;
+import io.thinkstream.producers.SyntheticSource;
 import io.thinkstream.sampler.SamplerConfig;
 import io.thinkstream.schemas.Topics;
 import io.thinkstream.streams.RewardsConfig;
+import io.thinkstream.tasks.SyntheticProblems;
 import io.thinkstream.trainer.TrainerConfig;
 import java.io.IOException;
 import java.io.Reader;
@@ -141,9 +142,9 @@ public final class ThinkstreamConfig extends AbstractConfig {
   }
 
   /** The synthetic source of {@code count} problems of {@code seed}, with the configured follow-ups. */
-  public SyntheticProblems syntheticProblems(long seed, long count, java.time.Clock clock) {
-    return new SyntheticProblems(synthetic(), seed, count, clock)
-        .withFollowUps(getInt(SYNTHETIC_FOLLOW_UPS), getDouble(SYNTHETIC_MULTI_TURN_SHARE));
+  public SyntheticSource syntheticProblems(long seed, long count, java.time.Clock clock) {
+    return new SyntheticSource(new SyntheticProblems(synthetic(), seed, clock)
+        .withFollowUps(getInt(SYNTHETIC_FOLLOW_UPS), getDouble(SYNTHETIC_MULTI_TURN_SHARE)), count);
   }
 
   public SyntheticProblems.Settings synthetic() {

@@ -3,7 +3,7 @@ package io.thinkstream.evaluator;
 import io.thinkstream.avro.Problem;
 import io.thinkstream.producers.JsonlProblems;
 import io.thinkstream.producers.ProblemSource;
-import io.thinkstream.producers.SyntheticProblems;
+import io.thinkstream.tasks.SyntheticProblems;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
@@ -39,12 +39,7 @@ public record Suite(String name, List<Problem> problems) {
 
   /** {@code n} synthetic problems of {@code seed}: the same seed gives the same suite every run. */
   public static Suite synthetic(SyntheticProblems.Settings settings, long seed, int n) {
-    SyntheticProblems source = new SyntheticProblems(settings, seed, n, Clock.systemUTC());
-    List<Problem> out = new ArrayList<>(n);
-    for (int i = 0; i < n; i++) {
-      out.add(source.problem(i));
-    }
-    return new Suite("synthetic", out);
+    return new Suite("synthetic", new SyntheticProblems(settings, seed, Clock.systemUTC()).first(n));
   }
 
   /** The first {@code n} good problems of a GSM8K-format JSONL file (bad lines are skipped). */

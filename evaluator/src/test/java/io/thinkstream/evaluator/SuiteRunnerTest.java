@@ -8,7 +8,7 @@ import io.thinkstream.avro.Evaluation;
 import io.thinkstream.model.ModelConfig;
 import io.thinkstream.model.SyntheticTokenizer;
 import io.thinkstream.model.Transformer;
-import io.thinkstream.producers.SyntheticProblems;
+import io.thinkstream.tasks.SyntheticProblems;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneOffset;

@@ -4,9 +4,9 @@ import ai.djl.Device;
 import ai.djl.ndarray.types.DataType;
 import io.thinkstream.avro.Problem;
 import io.thinkstream.model.internal.Packer;
-import io.thinkstream.producers.SyntheticProblems;
 import io.thinkstream.schemas.text.FinalAnswer;
 import io.thinkstream.schemas.text.PromptFormat;
+import io.thinkstream.tasks.SyntheticProblems;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -181,11 +181,6 @@ public final class Sft {
   }
 
   static List<Problem> problems(SyntheticProblems.Settings settings, long seed, int n) {
-    SyntheticProblems source = new SyntheticProblems(settings, seed, n, Clock.systemUTC());
-    List<Problem> out = new ArrayList<>(n);
-    for (int i = 0; i < n; i++) {
-      out.add(source.problem(i));
-    }
-    return out;
+    return new SyntheticProblems(settings, seed, Clock.systemUTC()).first(n);
   }
 }

@@ -1,7 +1,7 @@
 package io.thinkstream.model;
 
-import io.thinkstream.producers.SyntheticProblems;
 import io.thinkstream.schemas.text.PromptFormat;
+import io.thinkstream.tasks.SyntheticProblems;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashSet;

@@ -6,8 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.thinkstream.avro.Problem;
-import io.thinkstream.producers.SyntheticProblems;
 import io.thinkstream.schemas.text.PromptFormat;
+import io.thinkstream.tasks.SyntheticProblems;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -30,7 +30,7 @@ class SyntheticTokenizerHfTest {
     List<String> texts = new ArrayList<>(List.of("", "Tom", " Tom", "xTom", "Tomx", "Tomé has 3", "  two  spaces",
         "<think3>\n#### 42", "<<4*5=20>> ####7", "Question: Unknownword apples?", "tab\there\r\nend", "<bos>a<eos><pad>",
         "<thinkX> <think9>", "naïve café ☕"));
-    SyntheticProblems source = new SyntheticProblems(SyntheticProblems.Settings.defaults(), 5, 40, Clock.systemUTC());
+    SyntheticProblems source = new SyntheticProblems(SyntheticProblems.Settings.defaults(), 5, Clock.systemUTC());
     for (int i = 0; i < 40; i++) {
       Problem p = source.problem(i);
       texts.add(PromptFormat.prompt(p.getQuestion(), PromptFormat.tag(1 + i % 4)));

@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.thinkstream.avro.Problem;
 import io.thinkstream.avro.Solution;
-import io.thinkstream.producers.SyntheticProblems;
+import io.thinkstream.tasks.SyntheticProblems;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -24,7 +24,7 @@ class TokenizerTest {
     int checked = 0;
     for (int steps = 1; steps <= 6; steps++) {
       SyntheticProblems problems = new SyntheticProblems(
-          SyntheticProblems.Settings.defaults().withSteps(String.valueOf(steps)), steps, 300, Clock.systemUTC());
+          SyntheticProblems.Settings.defaults().withSteps(String.valueOf(steps)), steps, Clock.systemUTC());
       for (long i = 0; i < 300; i++) {
         Problem p = problems.problem(i);
         List<String> texts = new ArrayList<>();

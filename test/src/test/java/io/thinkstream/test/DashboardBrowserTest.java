@@ -18,10 +18,10 @@ import io.thinkstream.avro.SampleTimings;
 import io.thinkstream.evaluator.Dashboard;
 import io.thinkstream.evaluator.EvaluatorConfig;
 import io.thinkstream.evaluator.EvaluatorService;
-import io.thinkstream.producers.SyntheticProblems;
 import io.thinkstream.schemas.SampleIds;
 import io.thinkstream.schemas.Topic;
 import io.thinkstream.schemas.Topics;
+import io.thinkstream.tasks.SyntheticProblems;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -158,7 +158,7 @@ class DashboardBrowserTest {
    * evaluations, and a sampler group that has read only part of the problems.
    */
   private static String seedRun() throws Exception {
-    SyntheticProblems source = new SyntheticProblems(SyntheticProblems.Settings.defaults(), 42, 12, Clock.systemUTC());
+    SyntheticProblems source = new SyntheticProblems(SyntheticProblems.Settings.defaults(), 42, Clock.systemUTC());
     long now = System.currentTimeMillis();
     try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(RoundTrip.client(broker.bootstrap()),
         new ByteArraySerializer(), new ByteArraySerializer())) {

@@ -6,9 +6,10 @@ import io.thinkstream.app.TailCommand;
 import io.thinkstream.app.TopicsCommand;
 import io.thinkstream.avro.Problem;
 import io.thinkstream.producers.ProblemPublisher;
-import io.thinkstream.producers.SyntheticProblems;
+import io.thinkstream.producers.SyntheticSource;
 import io.thinkstream.schemas.Topic;
 import io.thinkstream.schemas.Topics;
+import io.thinkstream.tasks.SyntheticProblems;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
@@ -40,9 +41,9 @@ final class RoundTrip {
 
   /** Publishes {@code count} synthetic problems and returns their ids. */
   static Set<String> publish(String bootstrap, Topics topics, long count, long seed) throws Exception {
-    SyntheticProblems source = new SyntheticProblems(SyntheticProblems.Settings.defaults(), seed, count, Clock.systemUTC());
+    SyntheticProblems source = new SyntheticProblems(SyntheticProblems.Settings.defaults(), seed, Clock.systemUTC());
     try (ProblemPublisher publisher = new ProblemPublisher(client(bootstrap), topics, Clock.systemUTC())) {
-      ProblemPublisher.Report report = publisher.publish(source, new PrintWriter(System.err, true));
+      ProblemPublisher.Report report = publisher.publish(new SyntheticSource(source, count), new PrintWriter(System.err, true));
       assertEquals(new ProblemPublisher.Report(count, 0), report);
     }
     Set<String> ids = new HashSet<>();

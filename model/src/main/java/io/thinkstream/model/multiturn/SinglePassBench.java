@@ -9,7 +9,7 @@ import io.thinkstream.model.LmTrainer;
 import io.thinkstream.model.ModelConfig;
 import io.thinkstream.model.SyntheticTokenizer;
 import io.thinkstream.model.Transformer;
-import io.thinkstream.producers.SyntheticProblems;
+import io.thinkstream.tasks.SyntheticProblems;
 import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.List;

@@ -1,8 +1,8 @@
 package io.thinkstream.model.multiturn;
 
 import io.thinkstream.avro.Problem;
-import io.thinkstream.producers.FollowUps;
-import io.thinkstream.producers.SyntheticProblems;
+import io.thinkstream.tasks.FollowUps;
+import io.thinkstream.tasks.SyntheticProblems;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
@@ -23,7 +23,7 @@ public final class SyntheticConversations {
     if (reasoningShare < 0 || reasoningShare > 1) {
       throw new IllegalArgumentException("reasoning share must be in [0, 1], got " + reasoningShare);
     }
-    this.problems = new SyntheticProblems(settings, seed, Long.MAX_VALUE, Clock.systemUTC());
+    this.problems = new SyntheticProblems(settings, seed, Clock.systemUTC());
     this.seed = seed;
     this.reasoningShare = reasoningShare;
   }

@@ -3,8 +3,8 @@ package io.thinkstream.model.multiturn;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.thinkstream.producers.SyntheticProblems;
 import io.thinkstream.schemas.gsm8k.Arithmetic;
+import io.thinkstream.tasks.SyntheticProblems;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;

@@ -1,4 +1,4 @@
-package io.thinkstream.producers;
+package io.thinkstream.tasks;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -6,8 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.thinkstream.avro.FollowUp;
 import io.thinkstream.avro.Problem;
-import io.thinkstream.producers.SyntheticProblems.Settings;
 import io.thinkstream.schemas.gsm8k.Arithmetic;
+import io.thinkstream.tasks.SyntheticProblems.Settings;
 import java.math.BigDecimal;
 import java.time.Clock;
 import java.time.Instant;
@@ -38,7 +38,7 @@ class FollowUpsTest {
 
   @Test
   void aShareOfProblemsBecomesMultiTurnAndTheFirstTurnIsUnchanged() {
-    SyntheticProblems single = new SyntheticProblems(Settings.defaults(), 9, 400, CLOCK);
+    SyntheticProblems single = new SyntheticProblems(Settings.defaults(), 9, CLOCK);
     SyntheticProblems multi = single.withFollowUps(3, 0.5);
     int multiTurn = 0;
     for (int i = 0; i < 400; i++) {
@@ -70,7 +70,7 @@ class FollowUpsTest {
 
   @Test
   void badKnobsAreRefusedWithTheirValues() {
-    SyntheticProblems p = new SyntheticProblems(Settings.defaults(), 1, 1, CLOCK);
+    SyntheticProblems p = new SyntheticProblems(Settings.defaults(), 1, CLOCK);
     assertTrue(assertThrows(IllegalArgumentException.class, () -> p.withFollowUps(17, 0.5)).getMessage().contains("17"));
     assertTrue(assertThrows(IllegalArgumentException.class, () -> p.withFollowUps(2, 1.5)).getMessage().contains("1.5"));
   }

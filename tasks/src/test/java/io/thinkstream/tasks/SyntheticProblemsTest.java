@@ -1,4 +1,4 @@
-package io.thinkstream.producers;
+package io.thinkstream.tasks;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -7,9 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.thinkstream.avro.Problem;
 import io.thinkstream.avro.Solution;
-import io.thinkstream.producers.SyntheticProblems.Op;
-import io.thinkstream.producers.SyntheticProblems.Settings;
 import io.thinkstream.schemas.gsm8k.Gsm8kSolution;
+import io.thinkstream.tasks.SyntheticProblems.Op;
+import io.thinkstream.tasks.SyntheticProblems.Settings;
 import java.math.BigDecimal;
 import java.time.Clock;
 import java.time.Instant;
@@ -71,8 +71,8 @@ class SyntheticProblemsTest {
 
   private static List<Problem> generate(Settings settings) {
     Stream<Problem> first = LongStream.range(0, 3000)
-        .mapToObj(seed -> new SyntheticProblems(settings, seed, 1, CLOCK).problem(0));
-    SyntheticProblems far = new SyntheticProblems(settings, 123_456_789L, Long.MAX_VALUE, CLOCK);
+        .mapToObj(seed -> new SyntheticProblems(settings, seed, CLOCK).problem(0));
+    SyntheticProblems far = new SyntheticProblems(settings, 123_456_789L, CLOCK);
     Stream<Problem> farIndices = LongStream.range(0, 100)
         .mapToObj(i -> far.problem(i % 2 == 0 ? 1_000_000_000L + i : Long.MAX_VALUE - i));
     return Stream.concat(first, farIndices).toList();
@@ -169,7 +169,7 @@ class SyntheticProblemsTest {
     Set<Op> set = Arrays.stream(ops.split(",")).map(Op::valueOf).collect(Collectors.toSet());
     Settings settings = new Settings(30, 50, 1_000_000, set);
     for (long seed = 0; seed < 200; seed++) {
-      Problem p = new SyntheticProblems(settings, seed, 1, CLOCK).problem(0);
+      Problem p = new SyntheticProblems(settings, seed, CLOCK).problem(0);
       for (Solution s : p.getSolutions()) {
         Gsm8kSolution.Check check = Gsm8kSolution.parse(s.getText()).check(Optional.of(p.getGoldAnswer()));
         assertTrue(check.ok(), p.getId() + " " + s.getStyle() + ": " + check.errors());
@@ -181,7 +181,7 @@ class SyntheticProblemsTest {
   void aStoryThatCannotBeWrittenIsAnErrorNotAWrongAnswer() {
     Settings mulOnly = new Settings(50, 50, 1_000_000, EnumSet.of(Op.MUL));
     IllegalStateException e = assertThrows(IllegalStateException.class,
-        () -> new SyntheticProblems(mulOnly, 1, 1, CLOCK).problem(0));
+        () -> new SyntheticProblems(mulOnly, 1, CLOCK).problem(0));
     assertTrue(e.getMessage().contains("50-step"), e.getMessage());
   }
 
@@ -189,8 +189,8 @@ class SyntheticProblemsTest {
   void theSameSeedAndIndexGiveTheSameProblem() {
     for (long seed : new long[] {0, 1, -5, Long.MAX_VALUE}) {
       for (long index : new long[] {0, 1, 999, Long.MAX_VALUE}) {
-        Problem a = new SyntheticProblems(Settings.defaults(), seed, 10, CLOCK).problem(index);
-        Problem b = new SyntheticProblems(Settings.defaults(), seed, 10, CLOCK).problem(index);
+        Problem a = new SyntheticProblems(Settings.defaults(), seed, CLOCK).problem(index);
+        Problem b = new SyntheticProblems(Settings.defaults(), seed, CLOCK).problem(index);
         assertEquals(a, b);
         assertEquals("syn-" + seed + "-" + index, a.getId());
       }
@@ -200,8 +200,8 @@ class SyntheticProblemsTest {
   @Test
   void theClockOnlyChangesCreatedAt() {
     Clock later = Clock.offset(CLOCK, java.time.Duration.ofDays(1));
-    Problem a = new SyntheticProblems(Settings.defaults(), 3, 1, CLOCK).problem(0);
-    Problem b = new SyntheticProblems(Settings.defaults(), 3, 1, later).problem(0);
+    Problem a = new SyntheticProblems(Settings.defaults(), 3, CLOCK).problem(0);
+    Problem b = new SyntheticProblems(Settings.defaults(), 3, later).problem(0);
     assertEquals(CLOCK.instant(), a.getCreatedAt());
     assertNotEquals(a.getCreatedAt(), b.getCreatedAt());
     b.setCreatedAt(a.getCreatedAt());
@@ -211,26 +211,25 @@ class SyntheticProblemsTest {
   @Test
   void differentSeedsAndIndicesGiveDifferentQuestions() {
     long bySeed = LongStream.range(0, 3000)
-        .mapToObj(seed -> new SyntheticProblems(Settings.defaults(), seed, 1, CLOCK).problem(0).getQuestion())
+        .mapToObj(seed -> new SyntheticProblems(Settings.defaults(), seed, CLOCK).problem(0).getQuestion())
         .distinct().count();
     assertTrue(bySeed > 2950, bySeed + " distinct questions of 3000 seeds");
-    SyntheticProblems one = new SyntheticProblems(Settings.defaults(), 42, 3000, CLOCK);
+    SyntheticProblems one = new SyntheticProblems(Settings.defaults(), 42, CLOCK);
     long byIndex = LongStream.range(0, 3000).mapToObj(i -> one.problem(i).getQuestion()).distinct().count();
     assertTrue(byIndex > 2950, byIndex + " distinct questions of 3000 indices");
   }
 
   @Test
-  void itemsAreTheProblemsInIndexOrder() {
-    SyntheticProblems source = new SyntheticProblems(Settings.defaults(), 9, 25, CLOCK);
-    assertEquals(25, source.expectedCount());
-    List<Problem> items = source.items().map(item -> ((ProblemSource.Item.Good) item).problem()).toList();
-    assertEquals(LongStream.range(0, 25).mapToObj(source::problem).toList(), items);
-    for (Problem p : items) {
+  void firstIsTheProblemsInIndexOrder() {
+    SyntheticProblems problems = new SyntheticProblems(Settings.defaults(), 9, CLOCK);
+    List<Problem> first = problems.first(25);
+    assertEquals(LongStream.range(0, 25).mapToObj(problems::problem).toList(), first);
+    for (Problem p : first) {
       assertEquals("synthetic", p.getSource());
       assertEquals("arithmetic", p.getTask());
       assertEquals("9", p.getMetadata().get("seed"));
     }
-    assertEquals(0, new SyntheticProblems(Settings.defaults(), 9, 0, CLOCK).items().count());
+    assertEquals(List.of(), problems.first(0));
   }
 
   @ParameterizedTest(name = "''{0}''")
@@ -273,7 +272,7 @@ class SyntheticProblemsTest {
         () -> new Settings(2, 4, 4, EnumSet.allOf(Op.class)));
     assertTrue(small.getMessage().contains("got 4"), small.getMessage());
     IllegalArgumentException count = assertThrows(IllegalArgumentException.class,
-        () -> new SyntheticProblems(Settings.defaults(), 1, -1, CLOCK));
+        () -> new SyntheticProblems(Settings.defaults(), 1, CLOCK).first(-1));
     assertTrue(count.getMessage().contains("got -1"), count.getMessage());
   }
 

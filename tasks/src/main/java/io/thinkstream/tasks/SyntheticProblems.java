@@ -1,4 +1,4 @@
-package io.thinkstream.producers;
+package io.thinkstream.tasks;
 
 import io.thinkstream.avro.FollowUp;
 import io.thinkstream.avro.Problem;
@@ -12,8 +12,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.SplittableRandom;
-import java.util.stream.LongStream;
-import java.util.stream.Stream;
 
 /**
  * Multi-step arithmetic word problems with verifiable answers, written in GSM8K's format.
@@ -30,8 +28,13 @@ import java.util.stream.Stream;
  * </ul>
  * Problem {@code i} of seed {@code s} depends on nothing else, so a run is reproducible and
  * problem ids ({@code syn-s-i}) dedupe across reruns.
+ *
+ * <p>This is the task itself, not a process: the producers publish it, the built-in tokenizer's
+ * vocabulary is drawn from its word lists, SFT and the evaluator's synthetic suite read it
+ * directly. Changing a word list changes the vocabulary of new checkpoints only: a checkpoint
+ * records its own ({@code tokenizer.json}).
  */
-public final class SyntheticProblems implements ProblemSource {
+public final class SyntheticProblems {
   /** The operations a story may use. */
   public enum Op { ADD, SUB, MUL, DIV }
 
@@ -102,18 +105,14 @@ public final class SyntheticProblems implements ProblemSource {
 
   private final Settings settings;
   private final long seed;
-  private final long count;
   private final Clock clock;
   private final int maxFollowUps;
   private final double multiTurnShare;
 
-  public SyntheticProblems(Settings settings, long seed, long count, Clock clock) {
-    if (count < 0) {
-      throw new IllegalArgumentException("count must be >= 0, got " + count);
-    }
+  /** The problems of {@code seed}, each stamped with {@code clock}'s time when it is made. */
+  public SyntheticProblems(Settings settings, long seed, Clock clock) {
     this.settings = settings;
     this.seed = seed;
-    this.count = count;
     this.clock = clock;
     this.maxFollowUps = 0;
     this.multiTurnShare = 0;
@@ -122,7 +121,6 @@ public final class SyntheticProblems implements ProblemSource {
   private SyntheticProblems(SyntheticProblems base, int maxFollowUps, double multiTurnShare) {
     this.settings = base.settings;
     this.seed = base.seed;
-    this.count = base.count;
     this.clock = base.clock;
     this.maxFollowUps = maxFollowUps;
     this.multiTurnShare = multiTurnShare;
@@ -143,19 +141,21 @@ public final class SyntheticProblems implements ProblemSource {
     return new SyntheticProblems(this, maxFollowUps, multiTurnShare);
   }
 
-  @Override
+  /** A short description for progress lines and summaries. */
   public String name() {
     return "synthetic(seed=" + seed + ")";
   }
 
-  @Override
-  public long expectedCount() {
-    return count;
-  }
-
-  @Override
-  public Stream<Item> items() {
-    return LongStream.range(0, count).mapToObj(i -> new Item.Good(problem(i)));
+  /** Problems 0 to {@code n - 1} of this seed, in order. */
+  public List<Problem> first(int n) {
+    if (n < 0) {
+      throw new IllegalArgumentException("count must be >= 0, got " + n);
+    }
+    List<Problem> out = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      out.add(problem(i));
+    }
+    return out;
   }
 
   /** Problem number {@code index} of this seed. */

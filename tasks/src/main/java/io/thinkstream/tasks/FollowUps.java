@@ -1,4 +1,4 @@
-package io.thinkstream.producers;
+package io.thinkstream.tasks;
 
 import java.util.SplittableRandom;
 
