@@ -34,24 +34,37 @@ import java.util.TreeSet;
  * <p>Each file is written to a temporary name, fsynced and atomically renamed, weights last, so a
  * reader never sees half a file; the weights' sha256 is returned and kept beside them in
  * {@code model.safetensors.sha256} (sha256sum format), which loading checks when present.
+ *
+ * <p>A checkpoint of the built-in tokenizer carries its vocabulary ({@link #saveTokenizer}) and
+ * is read back with that vocabulary ({@link #tokenizer}), so its token ids never depend on the
+ * code that loads it.
  */
 public final class Checkpoints {
   public static final String CONFIG = "config.json";
   public static final String WEIGHTS = "model.safetensors";
   public static final String INDEX = "model.safetensors.index.json";
   public static final String SHA256 = WEIGHTS + ".sha256";
+  public static final String TOKENIZER = "tokenizer.json";
 
   /** What was written: the directory, the weights' sha256 (hex) and their size in bytes. */
   public record Written(Path dir, String sha256, long bytes) {}
 
   private Checkpoints() {}
 
+  /**
+   * Writes {@code model} into {@code dir}; {@code tokenizer} (may be null) gives config.json its
+   * special-token ids, and the built-in tokenizer is written along ({@link #saveTokenizer}).
+   * Another tokenizer's files are the caller's to copy.
+   */
   public static Written save(Transformer model, Tokenizer tokenizer, Path dir) {
     try {
       Files.createDirectories(dir);
       byte[] config = new ObjectMapper().writerWithDefaultPrettyPrinter()
           .writeValueAsBytes(model.config().toJson(tokenizer));
       atomically(dir.resolve(CONFIG), out -> out.write(config));
+      if (tokenizer instanceof SyntheticTokenizer) {
+        saveTokenizer(tokenizer, dir);
+      }
       MessageDigest sha = sha256();
       long[] size = new long[1];
       atomically(dir.resolve(WEIGHTS), out -> {
@@ -116,7 +129,7 @@ public final class Checkpoints {
       ObjectMapper json = new ObjectMapper();
       writeSynced(dir.resolve(TOKENIZER_NOTE), ("{\"tokenizer\": \"synthetic\", \"strategy_tags\": "
           + synthetic.strategies() + "}\n").getBytes(StandardCharsets.UTF_8));
-      writeSynced(dir.resolve("tokenizer.json"), json.writerWithDefaultPrettyPrinter().writeValueAsBytes(synthetic.toHfJson()));
+      writeSynced(dir.resolve(TOKENIZER), json.writerWithDefaultPrettyPrinter().writeValueAsBytes(synthetic.toHfJson()));
       com.fasterxml.jackson.databind.node.ObjectNode config = json.createObjectNode();
       config.put("tokenizer_class", "PreTrainedTokenizerFast");
       config.put("bos_token", SyntheticTokenizer.BOS);
@@ -134,38 +147,45 @@ public final class Checkpoints {
   }
 
   /**
-   * The tokenizer a checkpoint needs: the built-in synthetic one when {@value #TOKENIZER_NOTE}
-   * names it (refused when the checkpoint's recorded vocabulary is not the built-in one's any
-   * more), otherwise the directory's Hugging Face {@code tokenizer.json}.
+   * The tokenizer a checkpoint was written with. When {@value #TOKENIZER_NOTE} names the built-in
+   * tokenizer, its vocabulary is the one recorded in the directory's {@code tokenizer.json}
+   * ({@link SyntheticTokenizer#fromHfJson}), never today's word lists, so a checkpoint keeps its
+   * token ids whatever the synthetic task's code says now. Otherwise the directory's Hugging
+   * Face {@code tokenizer.json} is loaded as such.
    */
   public static Tokenizer tokenizer(Path dir) {
     Path note = dir.resolve(TOKENIZER_NOTE);
+    Path recorded = dir.resolve(TOKENIZER);
     if (Files.exists(note)) {
-      try {
-        JsonNode json = new ObjectMapper().readTree(note.toFile());
-        String kind = json.path("tokenizer").asText("");
-        if (!kind.equals("synthetic")) {
-          throw new IllegalArgumentException(note + " names tokenizer '" + kind + "'; only 'synthetic' is built in");
-        }
-        SyntheticTokenizer builtIn = new SyntheticTokenizer(json.path("strategy_tags").asInt(0));
-        Path recorded = dir.resolve("tokenizer.json");
-        if (Files.exists(recorded)) {
-          JsonNode vocab = new ObjectMapper().readTree(recorded.toFile()).path("model").path("vocab");
-          if (!vocab.equals(builtIn.toHfJson().path("model").path("vocab"))) {
-            throw new IllegalArgumentException(recorded + " records another vocabulary than the built-in tokenizer's ("
-                + vocab.size() + " vs " + builtIn.vocabSize() + " pieces): the synthetic task's word lists changed "
-                + "since this checkpoint was written, so its token ids would mean other words");
-          }
-        }
-        return builtIn;
-      } catch (IOException e) {
-        throw new UncheckedIOException("cannot read " + note, e);
+      JsonNode json = readJson(note);
+      String kind = json.path("tokenizer").asText("");
+      if (!kind.equals("synthetic")) {
+        throw new IllegalArgumentException(note + " names tokenizer '" + kind + "'; only 'synthetic' is built in");
       }
+      if (!Files.exists(recorded)) {
+        throw new IllegalArgumentException(note + " names the built-in tokenizer but " + dir + " has no " + TOKENIZER
+            + " recording its vocabulary: the token ids this checkpoint was trained with are unknown");
+      }
+      SyntheticTokenizer tok = SyntheticTokenizer.fromHfJson(readJson(recorded));
+      int tags = json.path("strategy_tags").asInt(-1);
+      if (tags != tok.strategies()) {
+        throw new IllegalArgumentException(note + " says " + tags + " strategy tags but " + recorded + " has "
+            + tok.strategies());
+      }
+      return tok;
     }
-    if (Files.exists(dir.resolve("tokenizer.json"))) {
+    if (Files.exists(recorded)) {
       return HfTokenizer.fromCheckpoint(dir);
     }
-    throw new IllegalArgumentException(dir + " has neither " + TOKENIZER_NOTE + " nor tokenizer.json: no tokenizer to load");
+    throw new IllegalArgumentException(dir + " has neither " + TOKENIZER_NOTE + " nor " + TOKENIZER + ": no tokenizer to load");
+  }
+
+  private static JsonNode readJson(Path file) {
+    try {
+      return new ObjectMapper().readTree(file.toFile());
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read " + file, e);
+    }
   }
 
   /** Hex sha256 of a file's bytes. */

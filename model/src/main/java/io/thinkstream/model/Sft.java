@@ -145,7 +145,6 @@ public final class Sft {
       Duration trainTime = Duration.ofNanos(System.nanoTime() - trainStart);
       double accuracy = heldOut.isEmpty() ? Double.NaN : accuracy(model, tok, heldOut, progress);
       Checkpoints.Written written = Checkpoints.save(model, tok, o.out());
-      Checkpoints.saveTokenizer(tok, o.out());
       Result r = new Result(o.out(), written.sha256(), o.steps(), loss, tokens / Math.max(1e-9, trainTime.toNanos() / 1e9),
           accuracy, heldOut.size(), trainTime, Duration.ofNanos(System.nanoTime() - start));
       progress.printf("sft: held-out greedy accuracy %.1f%% (%d problems), final loss %.3f, %.0f tokens/s, "

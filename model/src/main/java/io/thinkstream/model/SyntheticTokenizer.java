@@ -1,13 +1,16 @@
 package io.thinkstream.model;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.thinkstream.schemas.text.PromptFormat;
 import io.thinkstream.tasks.SyntheticProblems;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.regex.Pattern;
 
 /**
  * The built-in tokenizer of the synthetic arithmetic task: every word the problem generator
@@ -17,6 +20,10 @@ import java.util.Set;
  * <p>Specials: {@code <pad>} (id 0), {@code <bos>}, {@code <eos>}, {@code <unk>}, then the strategy
  * tags {@code <think1>}…{@code <thinkN>}. Any printable ASCII character has a token, so only
  * non-ASCII text falls back to {@code <unk>}.
+ *
+ * <p>{@link #SyntheticTokenizer(int)} builds the vocabulary from today's word lists, for a fresh
+ * model; a checkpoint's tokenizer is {@link #fromHfJson} of the {@code tokenizer.json} it was
+ * written with, so the word lists can change without renumbering any existing checkpoint.
  */
 public final class SyntheticTokenizer implements Tokenizer {
   public static final String PAD = "<pad>";
@@ -31,49 +38,108 @@ public final class SyntheticTokenizer implements Tokenizer {
       "keeps", "one", "bag", "How", "many", "does", "now", "She", "He", "she", "he", "In", "all", "gets",
       "away", "The", "net", "gain", "loss", "is", "answer", "Question", "Answer");
   private static final List<String> SYMBOLS = List.of("####", "<<", ">>");
+  /** A word piece: letters, with or without a leading space. */
+  private static final Pattern WORD_PIECE = Pattern.compile(" ?[A-Za-z]+");
 
   private final List<String> pieces = new ArrayList<>();
   private final Map<String, Integer> ids = new HashMap<>();
   private final Set<String> specials = new LinkedHashSet<>();
+  /** Multi-character pieces that are not words ({@code ####}, {@code <<}, {@code >>}), longest first. */
+  private final List<String> symbols = new ArrayList<>();
   private final int strategies;
 
+  /** The vocabulary of today's word lists with {@code strategies} tags: the tokenizer of a fresh model. */
   public SyntheticTokenizer(int strategies) {
+    this(builtInPieces(checkStrategies(strategies)), 4 + strategies);
+  }
+
+  /** Pieces by id, the first {@code specialCount} of them special. */
+  private SyntheticTokenizer(List<String> pieces, int specialCount) {
+    for (int id = 0; id < pieces.size(); id++) {
+      String piece = pieces.get(id);
+      if (ids.putIfAbsent(piece, id) != null) {
+        throw new IllegalArgumentException("piece '" + piece + "' has two ids, " + ids.get(piece) + " and " + id);
+      }
+      this.pieces.add(piece);
+      if (id < specialCount) {
+        specials.add(piece);
+      } else if (piece.length() > 1 && !WORD_PIECE.matcher(piece).matches() && !piece.equals("\n")) {
+        symbols.add(piece);
+      }
+    }
+    symbols.sort(Comparator.comparingInt(String::length).reversed());
+    for (String required : List.of(PAD, BOS, EOS, UNK)) {
+      if (!specials.contains(required)) {
+        throw new IllegalArgumentException("the vocabulary lacks the special token " + required + ": " + specials);
+      }
+    }
+    this.strategies = (int) specials.stream().filter(t -> PromptFormat.tagIndex(t).isPresent()).count();
+  }
+
+  private static int checkStrategies(int strategies) {
     if (strategies < 0 || strategies > 64) {
       throw new IllegalArgumentException("strategy tags must be in [0, 64], got " + strategies);
     }
-    this.strategies = strategies;
-    for (String s : List.of(PAD, BOS, EOS, UNK)) {
-      specials.add(add(s));
-    }
+    return strategies;
+  }
+
+  private static List<String> builtInPieces(int strategies) {
+    LinkedHashSet<String> pieces = new LinkedHashSet<>(List.of(PAD, BOS, EOS, UNK));
     for (int i = 1; i <= strategies; i++) {
-      specials.add(add(PromptFormat.tag(i)));
+      pieces.add(PromptFormat.tag(i));
     }
-    add("\n");
+    pieces.add("\n");
     for (char c = 32; c < 127; c++) {
-      add(String.valueOf(c));
+      pieces.add(String.valueOf(c));
     }
-    SYMBOLS.forEach(this::add);
+    pieces.addAll(SYMBOLS);
     List<String> words = new ArrayList<>(WORDS);
     words.addAll(SyntheticProblems.NAMES);
     words.addAll(SyntheticProblems.ITEMS);
     words.addAll(SyntheticProblems.CONTAINERS);
     words.addAll(SyntheticProblems.PEOPLE);
     for (String w : words) {
-      add(w);
-      add(" " + w);
+      pieces.add(w);
+      pieces.add(" " + w);
     }
+    return List.copyOf(pieces);
+  }
+
+  /**
+   * The tokenizer a {@link #toHfJson} file records, whatever today's word lists say: its pieces
+   * and ids are the file's {@code model.vocab}, its specials the file's special added tokens
+   * (which come first). Refused, with the reason, when the file is not one this class wrote.
+   */
+  public static SyntheticTokenizer fromHfJson(JsonNode json) {
+    JsonNode model = json.path("model");
+    if (!model.path("type").asText("").equals("WordLevel") || !model.path("vocab").isObject()) {
+      throw new IllegalArgumentException("not the built-in tokenizer's tokenizer.json: model type '"
+          + model.path("type").asText("") + "', expected WordLevel with a vocab");
+    }
+    String[] byId = new String[model.path("vocab").size()];
+    for (Map.Entry<String, JsonNode> e : model.path("vocab").properties()) {
+      int id = e.getValue().asInt(-1);
+      if (id < 0 || id >= byId.length || byId[id] != null) {
+        throw new IllegalArgumentException("tokenizer.json gives '" + e.getKey() + "' id " + e.getValue()
+            + ": ids must be 0.." + (byId.length - 1) + ", each once");
+      }
+      byId[id] = e.getKey();
+    }
+    int specialCount = 0;
+    for (JsonNode added : json.path("added_tokens")) {
+      int id = added.path("id").asInt(-1);
+      if (!added.path("special").asBoolean(false) || id != specialCount || id >= byId.length
+          || !byId[id].equals(added.path("content").asText())) {
+        throw new IllegalArgumentException("tokenizer.json's added token " + added + " is not special token "
+            + specialCount + " of the vocabulary");
+      }
+      specialCount++;
+    }
+    return new SyntheticTokenizer(List.of(byId), specialCount);
   }
 
   public int strategies() {
     return strategies;
-  }
-
-  private String add(String piece) {
-    ids.computeIfAbsent(piece, p -> {
-      pieces.add(p);
-      return pieces.size() - 1;
-    });
-    return piece;
   }
 
   @Override
@@ -88,7 +154,7 @@ public final class SyntheticTokenizer implements Tokenizer {
       }
       final int at = i;
       if (match == null) {
-        match = SYMBOLS.stream().filter(s -> text.startsWith(s, at)).findFirst().orElse(null);
+        match = symbols.stream().filter(s -> text.startsWith(s, at)).findFirst().orElse(null);
       }
       if (match == null) {
         match = text.substring(i, i + 1);

@@ -2,9 +2,14 @@ package io.thinkstream.model;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.thinkstream.avro.Problem;
 import io.thinkstream.schemas.text.PromptFormat;
 import io.thinkstream.tasks.SyntheticProblems;
@@ -18,7 +23,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The built-in vocabulary written as an HF {@code tokenizer.json} encodes every text to the same
- * ids through Hugging Face's tokenizers library, so a checkpoint directory is a complete HF model.
+ * ids through Hugging Face's tokenizers library, so a checkpoint directory is a complete HF model;
+ * and a checkpoint's tokenizer is the vocabulary that file records, not today's word lists.
  */
 class SyntheticTokenizerHfTest {
   @TempDir Path dir;
@@ -49,15 +55,79 @@ class SyntheticTokenizerHfTest {
       }
     }
     assertTrue(Files.exists(dir.resolve("tokenizer_config.json")));
-    assertEquals(tok.vocabSize(), ((SyntheticTokenizer) Checkpoints.tokenizer(dir)).vocabSize());
+    Tokenizer loaded = Checkpoints.tokenizer(dir);
+    assertEquals(tok.vocabSize(), loaded.vocabSize());
+    assertEquals(List.of(tok.bosId(), tok.eosId(), tok.padId(), tok.tokenId("<think4>")),
+        List.of(loaded.bosId(), loaded.eosId(), loaded.padId(), loaded.tokenId("<think4>")));
+    for (String text : texts) {
+      assertArrayEquals(tok.encode(text), loaded.encode(text), "'" + text + "'");
+    }
+  }
+
+  /**
+   * A checkpoint written when the word lists were different (here: "pears" where today's lists say
+   * "apples", and Tom and Mia with each other's ids) loads with the vocabulary it recorded, never
+   * with today's: same ids as when it was written, other ids than a fresh tokenizer's.
+   */
+  @Test
+  void aCheckpointKeepsTheVocabularyItWasWrittenWith() throws Exception {
+    SyntheticTokenizer today = new SyntheticTokenizer(2);
+    ObjectNode json = today.toHfJson();
+    ObjectNode vocab = (ObjectNode) json.path("model").path("vocab");
+    ObjectNode older = JsonNodeFactory.instance.objectNode();
+    vocab.properties().forEach(e -> older.set(switch (e.getKey()) {
+      case "apples" -> "pears";
+      case " apples" -> " pears";
+      case " Tom" -> " Mia";
+      case " Mia" -> " Tom";
+      default -> e.getKey();
+    }, e.getValue()));
+    ((ObjectNode) json.path("model")).set("vocab", older);
+    SyntheticTokenizer then = SyntheticTokenizer.fromHfJson(json);
+    Checkpoints.saveTokenizer(then, dir);
+
+    Tokenizer loaded = Checkpoints.tokenizer(dir);
+    String text = "Mia has 3 pears. She gives away 1 pears to Tom and Mia.";
+    assertArrayEquals(then.encode(text), loaded.encode(text));
+    int[] fromFile = {id(older, "Mia"), id(older, " has"), id(older, " "), id(older, "3"), id(older, " pears")};
+    assertArrayEquals(fromFile, java.util.Arrays.copyOf(loaded.encode(text), 5), "the ids the file records");
+    assertNotEquals(java.util.Arrays.toString(today.encode(text)), java.util.Arrays.toString(loaded.encode(text)));
+    assertEquals(today.encode(" Tom")[0], loaded.encode(" Mia")[0]);
+    assertEquals(text, loaded.decode(loaded.encode(text), false));
+    assertEquals(older, new ObjectMapper().readTree(dir.resolve(Checkpoints.TOKENIZER).toFile()).path("model").path("vocab"));
+    assertEquals(older, ((SyntheticTokenizer) loaded).toHfJson().path("model").path("vocab"), "written again unchanged");
   }
 
   @Test
-  void aCheckpointWhoseRecordedVocabularyDiffersIsRefused() throws Exception {
+  void aBuiltInCheckpointWithoutItsRecordedVocabularyIsRefused() throws Exception {
     Checkpoints.saveTokenizer(new SyntheticTokenizer(2), dir);
-    String json = Files.readString(dir.resolve("tokenizer.json")).replace("\" apples\"", "\" pears\"");
-    Files.writeString(dir.resolve("tokenizer.json"), json);
+    Files.delete(dir.resolve(Checkpoints.TOKENIZER));
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Checkpoints.tokenizer(dir));
-    assertTrue(e.getMessage().contains("word lists changed"), e.getMessage());
+    assertTrue(e.getMessage().contains("no tokenizer.json recording its vocabulary"), e.getMessage());
+  }
+
+  @Test
+  void aNoteThatDisagreesWithTheRecordedTagsIsRefused() throws Exception {
+    Checkpoints.saveTokenizer(new SyntheticTokenizer(2), dir);
+    Files.writeString(dir.resolve(Checkpoints.TOKENIZER_NOTE), "{\"tokenizer\": \"synthetic\", \"strategy_tags\": 3}\n");
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Checkpoints.tokenizer(dir));
+    assertTrue(e.getMessage().contains("says 3 strategy tags") && e.getMessage().contains("has 2"), e.getMessage());
+  }
+
+  @Test
+  void aFileThatIsNotTheBuiltInFormatIsRefusedWithTheReason() {
+    ObjectNode json = new SyntheticTokenizer(2).toHfJson();
+    ((ObjectNode) json.path("model")).put("type", "BPE");
+    IllegalArgumentException bpe = assertThrows(IllegalArgumentException.class, () -> SyntheticTokenizer.fromHfJson(json));
+    assertTrue(bpe.getMessage().contains("'BPE'"), bpe.getMessage());
+    ObjectNode gap = new SyntheticTokenizer(2).toHfJson();
+    ((ObjectNode) gap.path("model").path("vocab")).put("Tom", 100_000);
+    IllegalArgumentException ids = assertThrows(IllegalArgumentException.class, () -> SyntheticTokenizer.fromHfJson(gap));
+    assertTrue(ids.getMessage().contains("'Tom' id 100000"), ids.getMessage());
+  }
+
+  private static int id(JsonNode vocab, String piece) {
+    assertTrue(vocab.has(piece), piece);
+    return vocab.path(piece).asInt();
   }
 }

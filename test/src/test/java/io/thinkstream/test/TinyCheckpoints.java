@@ -11,7 +11,6 @@ import io.thinkstream.schemas.Topic;
 import io.thinkstream.schemas.Topics;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;
@@ -34,7 +33,6 @@ final class TinyCheckpoints {
     Path dir = root.resolve("v" + version);
     try (Transformer model = Transformer.init(ModelConfig.tiny(tok.vocabSize()), Transformer.defaultDevice(), DataType.FLOAT32, version)) {
       Checkpoints.Written written = Checkpoints.save(model, tok, dir);
-      Files.writeString(dir.resolve(Checkpoints.TOKENIZER_NOTE), "{\"tokenizer\": \"synthetic\", \"strategy_tags\": 2}\n");
       return Checkpoint.newBuilder().setVersion(version).setParent(version > 1 ? version - 1 : null).setUri(dir.toString())
           .setSha256(written.sha256()).setConsumedOffsets(consumed).setTrainMetrics(Map.of("loss", 1.0 / version))
           .setCreatedAt(Instant.now()).build();

@@ -15,7 +15,6 @@ import io.thinkstream.schemas.text.PromptFormat;
 import io.thinkstream.trainer.CheckpointStore;
 import io.thinkstream.trainer.Manifest;
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -42,7 +41,6 @@ final class TrainerFixture {
     try (Transformer model = Transformer.init(config, Device.cpu(), DataType.FLOAT32, 1)) {
       Checkpoints.save(model, tok, dir);
     }
-    Files.writeString(dir.resolve(Checkpoints.TOKENIZER_NOTE), "{\"tokenizer\": \"synthetic\", \"strategy_tags\": 2}\n");
     return dir;
   }
 

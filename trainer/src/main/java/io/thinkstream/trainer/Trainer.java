@@ -426,10 +426,9 @@ public final class Trainer implements AutoCloseable {
     }
   }
 
-  /** The built-in tokenizer is written with its vocabulary as tokenizer.json; another's files are copied. */
+  /** The built-in tokenizer's files {@link Checkpoints#save} wrote; another's are copied from the initial checkpoint. */
   private void copyTokenizer(Path tmp) {
     if (tok instanceof io.thinkstream.model.SyntheticTokenizer) {
-      Checkpoints.saveTokenizer(tok, tmp);
       return;
     }
     for (String name : TOKENIZER_FILES) {

@@ -12,10 +12,7 @@ import io.thinkstream.model.Tokenizer;
 import io.thinkstream.model.Transformer;
 import io.thinkstream.schemas.Topics;
 import io.thinkstream.schemas.text.PromptFormat;
-import java.io.IOException;
 import java.io.PrintStream;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -59,9 +56,6 @@ public final class TrainerBench {
     try (Transformer m = Transformer.init(ModelConfig.demo(tok.vocabSize()), Transformer.defaultDevice(),
         ai.djl.ndarray.types.DataType.FLOAT32, 1)) {
       Checkpoints.save(m, tok, init);
-      Files.writeString(init.resolve(Checkpoints.TOKENIZER_NOTE), "{\"tokenizer\": \"synthetic\", \"strategy_tags\": 2}\n");
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
     }
     List<PreferencePair> pairs = new ArrayList<>();
     for (int i = 0; i < (o.steps() + 1) * o.batch(); i++) {
