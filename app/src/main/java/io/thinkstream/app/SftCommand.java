@@ -1,7 +1,7 @@
 package io.thinkstream.app;
 
 import io.thinkstream.model.ModelConfig;
-import io.thinkstream.model.Sft;
+import io.thinkstream.trainer.Sft;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -13,7 +13,7 @@ import picocli.CommandLine.Spec;
 /** Trains the built-in-tokenizer policy on synthetic gold solutions: the demo's warm start. */
 @Command(name = "sft", mixinStandardHelpOptions = true,
     description = {"Supervised fine-tuning of the built-in policy on synthetic gold solutions.",
-        "Writes config.json + model.safetensors to --out and reports held-out greedy accuracy."})
+        "Writes config.json, model.safetensors and tokenizer.json to --out and reports held-out greedy accuracy."})
 final class SftCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 

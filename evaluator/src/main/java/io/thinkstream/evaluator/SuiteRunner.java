@@ -5,7 +5,6 @@ import io.thinkstream.avro.Problem;
 import io.thinkstream.model.Generation;
 import io.thinkstream.model.Generator;
 import io.thinkstream.model.SamplingParams;
-import io.thinkstream.model.Sft;
 import io.thinkstream.model.Tokenizer;
 import io.thinkstream.model.Transformer;
 import io.thinkstream.schemas.text.FinalAnswer;
@@ -56,7 +55,7 @@ public final class SuiteRunner {
     String greedyTag = tags.isEmpty() ? null : tags.get(0);
     List<Generator.Request> greedy = new ArrayList<>();
     for (Problem p : problems) {
-      greedy.add(new Generator.Request(Sft.prompt(tokenizer, p.getQuestion(), greedyTag), 0));
+      greedy.add(new Generator.Request(tokenizer.encodePrompt(p.getQuestion(), greedyTag), 0));
     }
     List<Generation> greedyOut = generate(greedy, 0.0);
     int greedyCorrect = 0;
@@ -67,7 +66,7 @@ public final class SuiteRunner {
     List<Generator.Request> sampled = new ArrayList<>();
     for (int i = 0; i < problems.size(); i++) {
       for (int j = 0; j < n; j++) {
-        sampled.add(new Generator.Request(Sft.prompt(tokenizer, problems.get(i).getQuestion(), tagOf(j)), seed(version, i, j)));
+        sampled.add(new Generator.Request(tokenizer.encodePrompt(problems.get(i).getQuestion(), tagOf(j)), seed(version, i, j)));
       }
     }
     List<Generation> out = generate(sampled, settings.temperature());

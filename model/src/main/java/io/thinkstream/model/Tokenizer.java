@@ -1,5 +1,7 @@
 package io.thinkstream.model;
 
+import io.thinkstream.schemas.text.PromptFormat;
+
 /**
  * Text to token ids and back. Encoding never adds special tokens: callers place {@code <bos>},
  * strategy tags and {@code <eos>} themselves so prompts, tags and completions line up exactly.
@@ -34,5 +36,17 @@ public interface Tokenizer {
     out[0] = bosId();
     System.arraycopy(body, 0, out, 1, body.length);
     return out;
+  }
+
+  /**
+   * The single-turn prompt the policy is trained on and sampled from: {@code <bos>} and
+   * {@link PromptFormat#prompt}(question, tag); {@code tag} may be null (untagged), else it must
+   * be one token of this tokenizer.
+   */
+  default int[] encodePrompt(String question, String tag) {
+    if (tag != null && tokenId(tag) < 0) {
+      throw new IllegalArgumentException("strategy tag " + tag + " is not a token of the tokenizer");
+    }
+    return encodeAfterBos(PromptFormat.prompt(question, tag));
   }
 }

@@ -11,8 +11,8 @@
  *   <li>{@link io.thinkstream.model.Generator} (KV-cache sampling) and
  *       {@link io.thinkstream.model.Scorer} (log p(continuation | prompt)).</li>
  *   <li>{@link io.thinkstream.model.Checkpoints} — HF-named safetensors + config.json, atomic, sha256.</li>
- *   <li>{@link io.thinkstream.model.LmTrainer}, {@link io.thinkstream.model.Sft},
- *       {@link io.thinkstream.model.ModelBench} — training step, warm start, benchmark.</li>
+ *   <li>{@link io.thinkstream.model.LmTrainer}, {@link io.thinkstream.model.ModelBench} — training
+ *       step, benchmark (the SFT warm start that uses them lives in {@code trainer}).</li>
  * </ul>
  *
  * <p>Array lifetimes: parameters live in the model's manager; every forward pass runs inside

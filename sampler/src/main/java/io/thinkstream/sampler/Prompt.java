@@ -36,7 +36,7 @@ public sealed interface Prompt permits Prompt.Turn, Prompt.Prefix {
     @Override
     public int[] ids(Tokenizer tok) {
       if (earlier.isEmpty()) {
-        // exactly Sft.prompt: the single-turn prompt trained on is the one sampled from
+        // exactly Tokenizer.encodePrompt: the single-turn prompt trained on is the one sampled from
         return tok.encodeAfterBos(PromptFormat.prompt(question, tag));
       }
       // The trainer's multi-turn layout with the earlier reasoning left out: H_1 A_1 ... H_t, then the tag.

@@ -3,7 +3,6 @@ package io.thinkstream.sampler;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import io.thinkstream.model.Sft;
 import io.thinkstream.model.SyntheticTokenizer;
 import io.thinkstream.model.multiturn.Conversation;
 import java.util.List;
@@ -16,7 +15,7 @@ class PromptTest {
   @Test
   void aFirstTurnIsTheSftPrompt() {
     Prompt.Turn turn = new Prompt.Turn(List.of(), "Ann has 3 apples.", "<think2>");
-    assertArrayEquals(Sft.prompt(TOK, "Ann has 3 apples.", "<think2>"), turn.ids(TOK));
+    assertArrayEquals(TOK.encodePrompt("Ann has 3 apples.", "<think2>"), turn.ids(TOK));
     assertEquals("Ann has 3 apples.\n<think2>", turn.text());
   }
 

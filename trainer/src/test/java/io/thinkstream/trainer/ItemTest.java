@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import io.thinkstream.avro.PairKind;
 import io.thinkstream.avro.PreferencePair;
 import io.thinkstream.avro.SftExample;
-import io.thinkstream.model.Sft;
 import io.thinkstream.model.SyntheticTokenizer;
 import io.thinkstream.schemas.text.PromptFormat;
 import java.time.Instant;
@@ -25,7 +24,7 @@ class ItemTest {
         .setRejected("3 - 4 = -1\n#### -1").setPolicyVersion(3).setMargin(1).setSourceSampleIds(List.of())
         .setCreatedAt(Instant.EPOCH).build();
     Item.Pair item = Item.of(p, new Item.Source("t", 0, 5), tok);
-    assertArrayEquals(Sft.prompt(tok, question, PromptFormat.tag(2)), item.preference().prompt(), "SFT's prompt, bos first");
+    assertArrayEquals(tok.encodePrompt(question, PromptFormat.tag(2)), item.preference().prompt(), "SFT's prompt, bos first");
     assertEquals(tok.bosId(), item.preference().prompt()[0]);
     int[] chosen = item.preference().chosen();
     assertEquals(tok.eosId(), chosen[chosen.length - 1]);
@@ -49,7 +48,7 @@ class ItemTest {
     SftExample e = SftExample.newBuilder().setProblemId("p").setSampleId("s").setPrompt(PromptFormat.prompt(question, null))
         .setCompletion("3 + 4 = 7\n#### 7").setStrategy(null).setPolicyVersion(1).build();
     Item.Example item = Item.of(e, new Item.Source("t", 0, 7), tok);
-    assertArrayEquals(Sft.prompt(tok, question, null), item.example().prompt());
+    assertArrayEquals(tok.encodePrompt(question, null), item.example().prompt());
     assertEquals(tok.eosId(), item.example().continuation()[item.example().continuation().length - 1]);
     assertEquals(item.example().prompt().length + item.example().continuation().length, item.length());
   }

@@ -1,9 +1,16 @@
-package io.thinkstream.model;
+package io.thinkstream.trainer;
 
-import ai.djl.Device;
 import ai.djl.ndarray.types.DataType;
 import io.thinkstream.avro.Problem;
-import io.thinkstream.model.internal.Packer;
+import io.thinkstream.model.Checkpoints;
+import io.thinkstream.model.Generation;
+import io.thinkstream.model.Generator;
+import io.thinkstream.model.LmTrainer;
+import io.thinkstream.model.ModelConfig;
+import io.thinkstream.model.SamplingParams;
+import io.thinkstream.model.SyntheticTokenizer;
+import io.thinkstream.model.Tokenizer;
+import io.thinkstream.model.Transformer;
 import io.thinkstream.schemas.text.FinalAnswer;
 import io.thinkstream.schemas.text.PromptFormat;
 import io.thinkstream.tasks.SyntheticProblems;
@@ -21,9 +28,10 @@ import java.util.Set;
  * synthetic problems' gold (story-order) solutions, reports a held-out greedy accuracy and writes
  * an HF-format checkpoint. {@code thinkstream sft} is a thin CLI over {@link #run}.
  *
- * <p>An example is the {@link #prompt} ({@code <bos>question\n<thinkI>}, no loss) followed by
- * {@code solution<eos>} (loss), in {@link PromptFormat}'s layout; sampling uses the same prompt. Examples are packed into rows with a segment
- * mask; held-out problems come from another seed and never appear in training.
+ * <p>An example is the {@link Tokenizer#encodePrompt} ({@code <bos>question\n<thinkI>}, no loss)
+ * followed by {@code solution<eos>} (loss), in {@link PromptFormat}'s layout; sampling uses the
+ * same prompt. Examples are packed into rows with a segment mask; held-out problems come from
+ * another seed and never appear in training.
  */
 public final class Sft {
   /** Everything {@code thinkstream sft} can set; {@link #defaults(Path)} is the demo's setting. */
@@ -76,17 +84,6 @@ public final class Sft {
   private Sft() {}
 
   /**
-   * The prompt the policy is trained on and sampled from: {@code <bos>} and
-   * {@link PromptFormat#prompt}(question, tag); {@code tag} may be null (untagged).
-   */
-  public static int[] prompt(Tokenizer tok, String question, String tag) {
-    if (tag != null && tok.tokenId(tag) < 0) {
-      throw new IllegalArgumentException("strategy tag " + tag + " is not a token of the tokenizer");
-    }
-    return tok.encodeAfterBos(PromptFormat.prompt(question, tag));
-  }
-
-  /**
    * The strategy tag SFT gives problem {@code index}: tags take turns, and tag i is trained on the
    * problem's solution style {@code (i - 1) mod styles}, so each tag starts out meaning one way of
    * combining the quantities (the SSFT loss later lets the tags find their own meanings).
@@ -114,7 +111,7 @@ public final class Sft {
       if (!heldOutQuestions.contains(p.getQuestion())) {
         String tag = tagFor(i, o.strategies());
         int style = tag == null ? 0 : (PromptFormat.tagIndex(tag).getAsInt() - 1) % p.getSolutions().size();
-        int[] prompt = prompt(tok, p.getQuestion(), tag);
+        int[] prompt = tok.encodePrompt(p.getQuestion(), tag);
         int[] answer = tok.encode(p.getSolutions().get(style).getText());
         int[] tokens = new int[prompt.length + answer.length + 1];
         System.arraycopy(prompt, 0, tokens, 0, prompt.length);
@@ -164,7 +161,7 @@ public final class Sft {
       List<Generator.Request> requests = new ArrayList<>();
       int longest = 0;
       for (Problem p : chunk) {
-        int[] prompt = prompt(tok, p.getQuestion(), tok.tokenId(PromptFormat.tag(1)) < 0 ? null : PromptFormat.tag(1));
+        int[] prompt = tok.encodePrompt(p.getQuestion(), tok.tokenId(PromptFormat.tag(1)) < 0 ? null : PromptFormat.tag(1));
         longest = Math.max(longest, prompt.length);
         requests.add(new Generator.Request(prompt, 0));
       }

@@ -1,4 +1,4 @@
-package io.thinkstream.model.internal;
+package io.thinkstream.trainer;
 
 import io.thinkstream.model.LmTrainer;
 import java.util.List;
@@ -8,14 +8,14 @@ import java.util.List;
  * example, so a batch wastes little on padding; the segment mask keeps examples apart. The loss
  * counts completion tokens only.
  */
-public final class Packer {
+final class Packer {
   /** Token ids of one example; {@code promptLength} leading tokens carry no loss. */
-  public record Example(int[] tokens, int promptLength) {}
+  record Example(int[] tokens, int promptLength) {}
 
   private Packer() {}
 
   /** Fills {@code rows} rows of {@code width} tokens from {@code source}, starting at its cursor. */
-  public static LmTrainer.Batch pack(List<Example> source, int[] cursor, int rows, int width, int pad) {
+  static LmTrainer.Batch pack(List<Example> source, int[] cursor, int rows, int width, int pad) {
     int[][] tokens = new int[rows][width];
     int[][] segments = new int[rows][width];
     int[][] targets = new int[rows][width];

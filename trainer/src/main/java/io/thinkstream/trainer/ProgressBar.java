@@ -1,4 +1,4 @@
-package io.thinkstream.model;
+package io.thinkstream.trainer;
 
 import java.io.PrintStream;
 

@@ -1,10 +1,15 @@
-package io.thinkstream.model;
+package io.thinkstream.trainer;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.Device;
-import io.thinkstream.model.internal.Packer;
+import io.thinkstream.model.Checkpoints;
+import io.thinkstream.model.LmTrainer;
+import io.thinkstream.model.ModelConfig;
+import io.thinkstream.model.SyntheticTokenizer;
+import io.thinkstream.model.Tokenizer;
+import io.thinkstream.model.Transformer;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
