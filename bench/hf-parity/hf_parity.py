@@ -3,8 +3,9 @@
 
 Opens a checkpoint directory (one the trainer or `thinkstream sft` wrote) with transformers'
 AutoTokenizer and AutoModelForCausalLM, and compares with thinkstream's own reading of it
-(`thinkstream bench hf-reference`): the tokenizer must encode the prompt to our ids, and the
-logits must equal ours to 1e-4. Prints one JSON line; exits 1 when either check fails.
+(`thinkstream bench hf-reference`): the tokenizer must encode a synthetic problem (prompt with
+its strategy tag, then the gold solution) to our ids and decode them back to the text, and the
+logits must equal ours to 1e-4. Prints one JSON line; exits 1 when a check fails.
 
     python3 -m venv .venv && .venv/bin/pip install torch transformers
     ./mvnw -B -ntp -q -pl app -am package -DskipTests
@@ -16,7 +17,12 @@ import subprocess
 import sys
 
 import torch
+import transformers
+from packaging.version import Version
 from transformers import AutoModelForCausalLM, AutoTokenizer
+
+# transformers 4.56 renamed from_pretrained's torch_dtype to dtype (the old name warns from 5 on)
+DTYPE_ARG = "dtype" if Version(transformers.__version__) >= Version("4.56") else "torch_dtype"
 
 
 def main():
@@ -36,17 +42,19 @@ def main():
     if ours["bos_id"] >= 0:
         ids = [ours["bos_id"]] + ids  # thinkstream places <bos> itself, as every sequence starts
     ids_equal = ids == ours["ids"]
+    decodes = tok.decode(ours["ids"][1 if ours["bos_id"] >= 0 else 0:], skip_special_tokens=False) == ours["text"]
 
-    model = AutoModelForCausalLM.from_pretrained(a.checkpoint, torch_dtype=torch.float32)
+    model = AutoModelForCausalLM.from_pretrained(a.checkpoint, **{DTYPE_ARG: torch.float32})
     model.eval()
     with torch.no_grad():
         logits = model(torch.tensor([ours["ids"]])).logits[0]  # (T, V)
     theirs = logits.reshape(-1)
     mine = torch.tensor(ours["logits"], dtype=torch.float32)
     max_diff = (theirs - mine).abs().max().item() if theirs.numel() == mine.numel() else float("inf")
-    ok = ids_equal and max_diff <= a.tolerance
+    ok = ids_equal and decodes and max_diff <= a.tolerance
     print(json.dumps({"checkpoint": a.checkpoint, "tokens": len(ours["ids"]), "ids_equal": ids_equal,
-                      "max_logit_abs_diff": max_diff, "tolerance": a.tolerance, "ok": ok}))
+                      "decodes_to_text": decodes, "max_logit_abs_diff": max_diff, "tolerance": a.tolerance,
+                      "transformers": transformers.__version__, "ok": ok}))
     sys.exit(0 if ok else 1)
 
 

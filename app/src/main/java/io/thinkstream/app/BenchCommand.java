@@ -199,7 +199,8 @@ final class BenchCommand {
   }
 
   @Command(name = "hf-reference", mixinStandardHelpOptions = true,
-      description = {"Token ids and logits of one synthetic problem's prompt under a checkpoint, as one JSON line:",
+      description = {"Token ids and logits of one synthetic problem under a checkpoint (prompt with tag 1, then the",
+          "gold solution, as SFT trains it), as one JSON line:",
           "what bench/hf-parity/hf_parity.py compares with transformers' AutoTokenizer and AutoModelForCausalLM."})
   static final class HfReference implements Callable<Integer> {
     @Spec CommandSpec spec;
@@ -213,11 +214,13 @@ final class BenchCommand {
     @Override
     public Integer call() throws Exception {
       io.thinkstream.model.Tokenizer tok = io.thinkstream.model.Checkpoints.tokenizer(checkpoint);
-      String question = new io.thinkstream.tasks.SyntheticProblems(io.thinkstream.tasks.SyntheticProblems.Settings
-          .defaults(), seed, java.time.Clock.systemUTC()).problem(0).getQuestion();
+      io.thinkstream.avro.Problem problem = new io.thinkstream.tasks.SyntheticProblems(
+          io.thinkstream.tasks.SyntheticProblems.Settings.defaults(), seed, java.time.Clock.systemUTC()).problem(0);
       String tag = tok.tokenId(io.thinkstream.schemas.text.PromptFormat.tag(1)) >= 0
           ? io.thinkstream.schemas.text.PromptFormat.tag(1) : null;
-      String text = io.thinkstream.schemas.text.PromptFormat.prompt(question, tag);
+      // the whole example, so the numbers, <<calc>> annotations and #### of the solution are compared too
+      String text = io.thinkstream.schemas.text.PromptFormat.prompt(problem.getQuestion(), tag)
+          + problem.getSolutions().get(0).getText();
       int[] ids = tok.encodeAfterBos(text);
       float[] logits;
       try (io.thinkstream.model.Transformer model = io.thinkstream.model.Checkpoints.load(checkpoint, ai.djl.Device.cpu());
