@@ -8,7 +8,8 @@ import java.util.List;
 
 /**
  * The reference that {@link SinglePass} must match: one causal forward pass per turn, over
- * H_1 A_1 … H_{t-1} A_{t-1} H_t R_t A_t — earlier reasoning removed — training R_t and A_t only.
+ * H_1 A_1 … H_{t-1} A_{t-1} H_t T_t R_t A_t — earlier tags and reasoning removed — training R_t and
+ * A_t only (T_t, the strategy tag, is context).
  * Turn t of every conversation that has one goes into the same padded batch, so an epoch costs
  * one forward and backward per turn index.
  */
@@ -25,11 +26,10 @@ public final class NPass {
       List<Integer> firstTrained = new ArrayList<>();
       for (Conversation.Tokens c : conversations) {
         if (t < c.turns().size()) {
-          int[] prefix = prefix(c, t);
+          int[] context = c.context(t);
           Conversation.TokenTurn turn = c.turns().get(t);
-          int[] seq = Conversation.concat(prefix, turn.human(), turn.reasoning(), turn.answer());
-          seqs.add(seq);
-          firstTrained.add(prefix.length + turn.human().length - 1); // predicts the turn's first R or A token
+          seqs.add(Conversation.concat(context, turn.reasoning(), turn.answer()));
+          firstTrained.add(context.length - 1); // predicts the turn's first R or A token
         }
       }
       out.add(batch(seqs, firstTrained, pad));
@@ -53,15 +53,6 @@ public final class NPass {
   /** Tokens the N-pass processes (padding aside): every turn re-reads its whole visible prefix. */
   public static long realTokens(List<LmTrainer.Batch> batches) {
     return batches.stream().mapToLong(LmTrainer.Batch::realTokens).sum();
-  }
-
-  private static int[] prefix(Conversation.Tokens c, int t) {
-    List<int[]> parts = new ArrayList<>();
-    for (int s = 0; s < t; s++) {
-      parts.add(c.turns().get(s).human());
-      parts.add(c.turns().get(s).answer());
-    }
-    return Conversation.concat(parts.toArray(int[][]::new));
   }
 
   private static LmTrainer.Batch batch(List<int[]> seqs, List<Integer> firstTrained, int pad) {

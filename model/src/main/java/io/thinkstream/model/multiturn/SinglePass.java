@@ -12,21 +12,23 @@ import java.util.List;
 
 /**
  * Single-pass training of multi-turn reasoning (One-Pass to Reason): every turn with reasoning is
- * laid out as [H][R][A^in][A^out], so one forward pass over the whole conversation gives the same
+ * laid out as [H][T][R][A^in][A^out], so one forward pass over the whole conversation gives the same
  * loss as one pass per turn with earlier reasoning removed ({@link NPass}).
  *
- * <p>Position ids: H continues the running counter p; R starts at p, and so does A^in (as if R were
- * absent); A^out starts at p + |R|; afterwards p advances by |A| only. Visibility, on top of causal
- * and padding: A^out_t sees H_≤t, A^in_&lt;t, R_t and itself; A^in_t does not see R_t; later turns
- * never see R or A^out of earlier turns. A turn without reasoning keeps one answer copy (role A),
- * trained and seen by later turns. Labels: R and A^out (or A) trained, H and A^in not. The target
- * of each position is the next token of the sequence its turn's N-pass would see, so the last R
- * token predicts A[0] although A^in sits between them in the row.
+ * <p>T is the turn's strategy tag (often empty): context the turn was sampled under, which later
+ * turns never saw, so it is hidden like R but never trained. Position ids: H continues the running
+ * counter p; T R start at p, and so does A^in (as if T R were absent); A^out starts at p + |T| + |R|;
+ * afterwards p advances by |A| only. Visibility, on top of causal and padding: A^out_t sees H_≤t,
+ * A^in_&lt;t, T_t, R_t and itself; A^in_t does not see T_t or R_t; later turns never see T, R or
+ * A^out of earlier turns. A turn without tag and reasoning keeps one answer copy (role A), trained
+ * and seen by later turns. Labels: R and A^out (or A) trained, H, T and A^in not. The target of
+ * each position is the next token of the sequence its turn's N-pass would see, so the last R token
+ * predicts A[0] although A^in sits between them in the row.
  */
 public final class SinglePass {
   /** What a position holds; the letter is what {@link Rows#render} prints. */
   public enum Role {
-    PAD('.'), HUMAN('H'), REASONING('R'), ANSWER_IN('I'), ANSWER_OUT('O'), ANSWER('A');
+    PAD('.'), HUMAN('H'), TAG('T'), REASONING('R'), ANSWER_IN('I'), ANSWER_OUT('O'), ANSWER('A');
 
     public final char letter;
 
@@ -68,9 +70,10 @@ public final class SinglePass {
       }
       return switch (rq) {
         case HUMAN -> rk == Role.HUMAN;
-        case REASONING -> rk == Role.HUMAN || rk == Role.REASONING;
+        case TAG -> rk == Role.HUMAN || rk == Role.TAG;
+        case REASONING -> rk == Role.HUMAN || rk == Role.TAG || rk == Role.REASONING;
         case ANSWER_IN -> rk == Role.HUMAN || rk == Role.ANSWER_IN;
-        case ANSWER_OUT -> rk == Role.HUMAN || rk == Role.REASONING || rk == Role.ANSWER_OUT;
+        case ANSWER_OUT -> rk == Role.HUMAN || rk == Role.TAG || rk == Role.REASONING || rk == Role.ANSWER_OUT;
         case ANSWER -> rk == Role.HUMAN || rk == Role.ANSWER;
         case PAD -> false;
       };
@@ -231,6 +234,15 @@ public final class SinglePass {
     return LmTrainer.perToken(sum, rows.trainedTokens()); // ()
   }
 
+  /** Positions {@code c} takes laid out single-pass: H T R A^in A^out per turn (H A without tag and reasoning). */
+  public static int length(Conversation.Tokens c) {
+    int n = 0;
+    for (Conversation.TokenTurn t : c.turns()) {
+      n += t.human().length + t.tag().length + t.reasoning().length + (t.hasHidden() ? 2 : 1) * t.answer().length;
+    }
+    return n;
+  }
+
   /** One conversation per row. */
   public static Rows rows(List<Conversation.Tokens> conversations, int maxPositions, int pad) {
     List<List<Laid>> rows = new ArrayList<>();
@@ -277,28 +289,35 @@ public final class SinglePass {
 
   private static Laid lay(Conversation.Tokens c, int maxPositions) {
     c.requirePositions(maxPositions);
-    int n = 0;
-    for (Conversation.TokenTurn t : c.turns()) {
-      n += t.human().length + t.reasoning().length + (t.hasReasoning() ? 2 : 1) * t.answer().length;
-    }
+    int n = length(c);
     Laid l = new Laid(new int[n], new int[n], new Role[n], new int[n], new int[n], new float[n]);
     int at = 0;
     int p = 0;
     for (int ti = 0; ti < c.turns().size(); ti++) {
       Conversation.TokenTurn t = c.turns().get(ti);
       int[] h = t.human();
+      int[] g = t.tag();
       int[] r = t.reasoning();
       int[] a = t.answer();
+      int first = r.length > 0 ? r[0] : a[0]; // the turn's first trained token
       at = put(l, at, ti, Role.HUMAN, h, p);
-      train(l, at - 1, r.length > 0 ? r[0] : a[0]); // the last human token predicts the turn's first token
+      if (g.length == 0) {
+        train(l, at - 1, first); // the last human token predicts it; with a tag, the tag's last token does
+      }
       p += h.length;
-      if (t.hasReasoning()) {
+      if (t.hasHidden()) {
+        at = put(l, at, ti, Role.TAG, g, p);
+        if (g.length > 0) {
+          train(l, at - 1, first); // the tag itself is context, never a target
+        }
         int r0 = at;
-        at = put(l, at, ti, Role.REASONING, r, p);
-        trainBlock(l, r0, r, a[0]); // the last R token predicts A[0], as in the N-pass sequence
+        at = put(l, at, ti, Role.REASONING, r, p + g.length);
+        if (r.length > 0) {
+          trainBlock(l, r0, r, a[0]); // the last R token predicts A[0], as in the N-pass sequence
+        }
         at = put(l, at, ti, Role.ANSWER_IN, a, p);
         int o0 = at;
-        at = put(l, at, ti, Role.ANSWER_OUT, a, p + r.length);
+        at = put(l, at, ti, Role.ANSWER_OUT, a, p + g.length + r.length);
         trainBlock(l, o0, a, -1);
       } else {
         int a0 = at;

@@ -55,6 +55,53 @@ class SinglePassLayoutTest {
   }
 
   @Test
+  void aTagIsHiddenContextThatIsNeverTrained() {
+    // turn 1: H=[10] T=[40] R=[20] A=[30]; turn 2 tagged without reasoning: H=[12] T=[41] A=[32]
+    Conversation.Tokens c = new Conversation.Tokens("tagged", List.of(
+        new Conversation.TokenTurn(new int[] {10}, new int[] {20}, new int[] {30}, new int[] {40}),
+        new Conversation.TokenTurn(new int[] {12}, NONE, new int[] {32}, new int[] {41})));
+    SinglePass.Rows rows = SinglePass.rows(List.of(c), 64, 0);
+    assertArrayEquals(new int[] {10, 40, 20, 30, 30, 12, 41, 32, 32}, rows.tokens()[0]);
+    // T R and A^in start at p; A^out at p + |T| + |R|; p advances by |A| only.
+    assertArrayEquals(new int[] {0, 1, 2, 1, 3, 2, 3, 3, 4}, rows.positions()[0]);
+    String expected = """
+        row 0, 9 positions
+                    HTRIOHTIO
+                    111112222
+        H1 p0       #........
+        T1 p1       ##.......
+        R1 p2       ###......
+        I1 p1       #..#.....
+        O1 p3       ###.#....
+        H2 p2       #..#.#...
+        T2 p3       #..#.##..
+        I2 p3       #..#.#.#.
+        O2 p4       #..#.##.#
+        """;
+    assertEquals(expected, rows.render(0));
+    // the tag's last token predicts the turn's first trained token; H and T are never targets
+    assertArrayEquals(new float[] {0, 1, 1, 0, 0, 0, 1, 0, 0}, rows.weights()[0]);
+    assertEquals(20, rows.targets()[0][1]);
+    assertEquals(30, rows.targets()[0][2]);
+    assertEquals(32, rows.targets()[0][6]);
+    assertEquals(SinglePass.length(c), rows.width());
+    assertArrayEquals(new int[] {10, 30, 12, 41}, c.context(1), "turn 2 sees H1 A1 H2 T2, never T1 or R1");
+    LmTrainer.Batch second = NPass.batches(List.of(c), 64, 0).get(1);
+    assertArrayEquals(new int[] {10, 30, 12, 41, 32}, second.tokens()[0]);
+    assertArrayEquals(new float[] {0, 0, 0, 1, 0}, second.weights()[0]);
+  }
+
+  @Test
+  void theFirstTurnOfATaggedConversationIsTheSingleTurnPrompt() {
+    SyntheticTokenizer tok = new SyntheticTokenizer(2);
+    Conversation.Tokens t = new Conversation("t", List.of(
+        new Conversation.Turn("Mia has 3 coins.", "3+1=4", "#### 4", "<think2>"),
+        new Conversation.Turn("Now add 1 to that.", "4+1=5", "#### 5", "<think2>"))).tokenize(tok);
+    assertArrayEquals(tok.encodePrompt("Mia has 3 coins.", "<think2>"), t.context(0));
+    assertArrayEquals(new int[] {tok.tokenId("<think2>")}, t.turns().get(1).tag());
+  }
+
+  @Test
   void aSingleTurnIsLaidOutOnceWithItsAnswerDuplicated() {
     Conversation.Tokens one = new Conversation.Tokens("one",
         List.of(new Conversation.TokenTurn(new int[] {5}, new int[] {6, 7, 8}, new int[] {9})));

@@ -44,13 +44,20 @@ class SinglePassTest {
 
   /** Random conversations: 1..maxTurns turns; each turn has reasoning with probability {@code pReasoning}. */
   static List<Conversation.Tokens> conversations(SplittableRandom rnd, int n, int maxTurns, double pReasoning) {
+    return conversations(rnd, n, maxTurns, pReasoning, 0.0);
+  }
+
+  /** As above; each turn also has a strategy tag (1 or 2 ids) with probability {@code pTag}. */
+  static List<Conversation.Tokens> conversations(SplittableRandom rnd, int n, int maxTurns, double pReasoning,
+      double pTag) {
     List<Conversation.Tokens> out = new ArrayList<>();
     for (int c = 0; c < n; c++) {
       int turns = 1 + rnd.nextInt(maxTurns);
       List<Conversation.TokenTurn> tt = new ArrayList<>();
       for (int t = 0; t < turns; t++) {
         int[] r = rnd.nextDouble() < pReasoning ? ids(rnd, 1 + rnd.nextInt(6)) : new int[0];
-        tt.add(new Conversation.TokenTurn(ids(rnd, 1 + rnd.nextInt(5)), r, ids(rnd, 1 + rnd.nextInt(4))));
+        int[] tag = rnd.nextDouble() < pTag ? ids(rnd, 1 + rnd.nextInt(2)) : new int[0];
+        tt.add(new Conversation.TokenTurn(ids(rnd, 1 + rnd.nextInt(5)), r, ids(rnd, 1 + rnd.nextInt(4)), tag));
       }
       out.add(new Conversation.Tokens("c" + c, tt));
     }
@@ -128,6 +135,17 @@ class SinglePassTest {
       SinglePass.Rows rows = SinglePass.rows(convs, CONFIG.maxPositions(), PAD);
       assertEquals(convs.size(), rows.batch());
       assertBothMatch(rows, convs);
+    }
+  }
+
+  @Test
+  void taggedTurnsGiveTheNPassLossAndGradients() {
+    // tags with and without reasoning: a tag is hidden context like reasoning, but never trained
+    SplittableRandom rnd = new SplittableRandom(41);
+    for (int trial = 0; trial < 4; trial++) {
+      List<Conversation.Tokens> convs = conversations(rnd, 4, 6, 0.5, 0.7);
+      assertTrue(convs.stream().flatMap(c -> c.turns().stream()).anyMatch(t -> t.tag().length > 0 && !t.hasReasoning()));
+      assertBothMatch(SinglePass.packed(convs, 200, CONFIG.maxPositions(), PAD), convs);
     }
   }
 
