@@ -39,22 +39,21 @@ public sealed interface Prompt permits Prompt.Turn, Prompt.Prefix {
         // exactly Tokenizer.encodePrompt: the single-turn prompt trained on is the one sampled from
         return tok.encodeAfterBos(PromptFormat.prompt(question, tag));
       }
-      // The trainer's multi-turn layout with the earlier reasoning left out: H_1 A_1 ... H_t, then the tag.
+      // The trainer's multi-turn layout, one place (Conversation.Tokens.context): H_1 A_1 ... H_t T_t.
       List<Conversation.Turn> turns = new ArrayList<>();
       for (Exchange e : earlier) {
-        turns.add(new Conversation.Turn(e.question(), "", e.answer().isBlank() ? NO_ANSWER : e.answer()));
+        turns.add(new Conversation.Turn(e.question(), "", e.answer().isBlank() ? NO_ANSWER : e.answer(), tag));
       }
-      turns.add(new Conversation.Turn(question, "", NO_ANSWER));
-      List<Conversation.TokenTurn> tokens = new Conversation("prompt", turns).tokenize(tok).turns();
-      List<int[]> parts = new ArrayList<>();
+      turns.add(new Conversation.Turn(question, "", NO_ANSWER, tag));
+      List<Conversation.TokenTurn> tokens = new ArrayList<>(new Conversation("prompt", turns).tokenize(tok).turns());
       for (int t = 0; t < earlier.size(); t++) {
-        parts.add(tokens.get(t).human());
-        // a turn that reached no final answer shows an empty answer: just its <eos>
-        parts.add(earlier.get(t).answer().isBlank() ? new int[] {tok.eosId()} : tokens.get(t).answer());
+        if (earlier.get(t).answer().isBlank()) {
+          // a turn that reached no final answer shows an empty answer: just its <eos>
+          Conversation.TokenTurn x = tokens.get(t);
+          tokens.set(t, new Conversation.TokenTurn(x.human(), x.reasoning(), new int[] {tok.eosId()}, x.tag()));
+        }
       }
-      parts.add(tokens.get(earlier.size()).human());
-      parts.add(tag == null ? new int[0] : tok.encode(tag));
-      return concat(parts);
+      return new Conversation.Tokens("prompt", tokens).context(earlier.size());
     }
 
     @Override
@@ -86,14 +85,4 @@ public sealed interface Prompt permits Prompt.Turn, Prompt.Prefix {
 
   /** Stands in for an empty answer only while tokenizing; its tokens are never used. */
   String NO_ANSWER = "-";
-
-  private static int[] concat(List<int[]> parts) {
-    int[] out = new int[parts.stream().mapToInt(p -> p.length).sum()];
-    int at = 0;
-    for (int[] p : parts) {
-      System.arraycopy(p, 0, out, at, p.length);
-      at += p.length;
-    }
-    return out;
-  }
 }

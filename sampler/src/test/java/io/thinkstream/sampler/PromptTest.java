@@ -34,6 +34,17 @@ class PromptTest {
   }
 
   @Test
+  void everyTurnIsTheContextOfATaggedConversationWithItsReasoning() {
+    // what the trainer lays out: the same turns, now with reasoning, under the sample's tag
+    Conversation.Tokens c = new Conversation("c", List.of(
+        new Conversation.Turn("Ann has 3 apples.", "3 apples", "#### 3", "<think2>"),
+        new Conversation.Turn("She buys 2 more.", "3+2=5", "#### 5", "<think2>"))).tokenize(TOK);
+    assertArrayEquals(c.context(0), new Prompt.Turn(List.of(), "Ann has 3 apples.", "<think2>").ids(TOK));
+    assertArrayEquals(c.context(1), new Prompt.Turn(List.of(new Prompt.Exchange("Ann has 3 apples.", "#### 3")),
+        "She buys 2 more.", "<think2>").ids(TOK));
+  }
+
+  @Test
   void anEarlierTurnWithoutAnAnswerShowsOnlyItsEos() {
     Prompt.Turn second = new Prompt.Turn(List.of(new Prompt.Exchange("Ann has 3 apples.", "")), "She eats one.", null);
     int[] want = concat(TOK.encodeAfterBos("Ann has 3 apples.\n"), new int[] {TOK.eosId()}, TOK.encode("She eats one.\n"));
