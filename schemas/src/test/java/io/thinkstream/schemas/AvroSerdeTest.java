@@ -30,6 +30,7 @@ import io.thinkstream.avro.Sample;
 import io.thinkstream.avro.SampleTimings;
 import io.thinkstream.avro.SampledTurn;
 import io.thinkstream.avro.SftExample;
+import io.thinkstream.avro.SftTurn;
 import io.thinkstream.avro.Solution;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -100,7 +101,8 @@ class AvroSerdeTest {
                 .setPrompt("").setChosen("").setRejected("").setPolicyVersion(0).setMargin(0)
                 .setSourceSampleIds(List.of()).setCreatedAt(T).build()),
         new Case("SftExample",
-            sft().setStrategy("<think1>").build(), sft().build()),
+            sft().setStrategy("<think1>").setFollowUps(List.of(new SftTurn("Now add 2 to that.", "5+2=7\n#### 7")))
+                .build(), sft().build()),
         new Case("Checkpoint",
             checkpoint().setParent(6L).setTrainMetrics(Map.of("loss", 0.25)).build(), checkpoint().build()),
         new Case("Evaluation",

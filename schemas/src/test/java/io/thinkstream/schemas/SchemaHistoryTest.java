@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.thinkstream.avro.FollowUp;
 import io.thinkstream.avro.Problem;
+import io.thinkstream.avro.SftExample;
+import io.thinkstream.avro.SftTurn;
 import io.thinkstream.avro.Solution;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -90,6 +92,38 @@ class SchemaHistoryTest {
     assertEquals("s-1", read.getSampleId());
     assertEquals(List.of("a"), read.getSteps());
     assertEquals(List.of(), read.getFollowUps());
+  }
+
+  @Test
+  void anSftExampleWrittenBeforeFollowUpsReadsThroughTheTopicSerde() throws IOException {
+    Schema v1 = released("SftExample", 1);
+    GenericRecord old = new GenericRecordBuilder(v1)
+        .set("problemId", "p1").set("sampleId", "s-1").set("prompt", "Mia has 3 coins.\n<think1>")
+        .set("completion", "#### 3").set("strategy", "<think1>").set("policyVersion", 4L).build();
+
+    SftExample read = Topics.DEFAULT.sftExamples().value().deserializer().deserialize("sft-examples", encode(v1, old));
+
+    assertEquals("s-1", read.getSampleId());
+    assertEquals("#### 3", read.getCompletion());
+    assertEquals(4L, read.getPolicyVersion());
+    assertEquals(List.of(), read.getFollowUps());
+  }
+
+  @Test
+  void aReaderOfThePreviousVersionReadsAMultiTurnSftExample() throws IOException {
+    SftExample e = SftExample.newBuilder().setProblemId("p2").setSampleId("s-2").setPrompt("Mia has 3 coins.\n")
+        .setCompletion("#### 3").setStrategy(null).setPolicyVersion(1)
+        .setFollowUps(List.of(new SftTurn("Now add 4 to that.", "3+4=7\n#### 7"))).build();
+    byte[] bytes = Topics.DEFAULT.sftExamples().value().serializer().serialize("sft-examples", e);
+    SchemaStore.Cache writers = new SchemaStore.Cache();
+    writers.addSchema(SftExample.getClassSchema());
+
+    GenericRecord read = new BinaryMessageDecoder<GenericRecord>(model(), released("SftExample", 1), writers).decode(bytes);
+
+    assertEquals("s-2", read.get("sampleId").toString());
+    assertEquals("#### 3", read.get("completion").toString());
+    assertEquals(1L, read.get("policyVersion"));
+    assertNull(read.getSchema().getField("followUps"));
   }
 
   @Test

@@ -2,6 +2,7 @@ package io.thinkstream.schemas.text;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.OptionalInt;
 
 /**
@@ -78,6 +79,22 @@ public final class PromptFormat {
   /** The text a single-turn completion continues: the question, a newline, then the tag if any. */
   public static String prompt(String question, String tag) {
     return tag == null ? human(question) : human(question) + tag;
+  }
+
+  /**
+   * The question of {@code prompt} = {@link #prompt}(question, tag): its inverse, used where only
+   * the prompt text travels (an SFT example) and the turn must be laid out again. Empty when
+   * {@code prompt} is not such a prompt.
+   */
+  public static Optional<String> question(String prompt, String tag) {
+    String untagged = prompt;
+    if (tag != null) {
+      if (!prompt.endsWith(tag)) {
+        return Optional.empty();
+      }
+      untagged = prompt.substring(0, prompt.length() - tag.length());
+    }
+    return untagged.endsWith("\n") ? Optional.of(untagged.substring(0, untagged.length() - 1)) : Optional.empty();
   }
 
   /** Reasoning steps as the policy writes them: each step followed by a newline. */

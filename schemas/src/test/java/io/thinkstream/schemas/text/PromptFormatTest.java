@@ -16,6 +16,15 @@ class PromptFormatTest {
   }
 
   @Test
+  void questionIsTheInverseOfPrompt() {
+    assertEquals(java.util.Optional.of("Mia has 3 coins."),
+        PromptFormat.question(PromptFormat.prompt("Mia has 3 coins.", "<think2>"), "<think2>"));
+    assertEquals(java.util.Optional.of("Mia has 3 coins."), PromptFormat.question("Mia has 3 coins.\n", null));
+    assertEquals(java.util.Optional.empty(), PromptFormat.question("Mia has 3 coins.\n<think1>", "<think2>"));
+    assertEquals(java.util.Optional.empty(), PromptFormat.question("Mia has 3 coins.", null));
+  }
+
+  @Test
   void tagsAreNumberedFromOneAndParseBack() {
     assertEquals(List.of("<think1>", "<think2>", "<think3>"), PromptFormat.tags(3));
     assertEquals(OptionalInt.of(12), PromptFormat.tagIndex("<think12>"));
