@@ -106,6 +106,19 @@ class StoreSchemasTest {
     assertNull(StoreSchemas.serde(GradedSample.class).decode(encode(gradedV1, gradedV1(gradedV1))).getStrategy());
   }
 
+  @Test
+  void aGradedSampleAndASearchWrittenBeforeFollowUpsReadAsSingleTurn() throws Exception {
+    Schema gradedV2 = released(StoreSchemas.released(), "GradedSample", 2);
+    Schema pitV2 = released(StoreSchemas.released(), "PitSearch", 2);
+    GenericRecord graded = gradedV1(gradedV2);
+    assertEquals(List.of(), StoreSchemas.serde(GradedSample.class).decode(encode(gradedV2, graded)).getFollowUps());
+    GenericRecord search = new GenericRecordBuilder(pitV2).set("sample", graded).set("lastStep", 2).set("requested", 1)
+        .set("correctCounts", Map.of()).set("shortestCorrect", Map.of()).set("startedAtMs", 5L).build();
+    PitSearch read = StoreSchemas.serde(PitSearch.class).decode(encode(pitV2, search));
+    assertEquals("s-old", read.getSample().getSampleId());
+    assertEquals(List.of(), read.getSample().getFollowUps());
+  }
+
   private static GenericRecord gradedV1(Schema v1) {
     return new GenericRecordBuilder(v1).set("sampleId", "s-old").set("problemId", "p").set("policyVersion", 1L)
         .set("prompt", "Q p\n").set("steps", List.of("2+2=<<2+2=4>>4", "so 4")).set("answer", "#### 4")

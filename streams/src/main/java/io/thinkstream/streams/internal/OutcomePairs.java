@@ -3,7 +3,9 @@ package io.thinkstream.streams.internal;
 import io.thinkstream.avro.PairKind;
 import io.thinkstream.avro.PreferencePair;
 import io.thinkstream.avro.SftExample;
+import io.thinkstream.avro.SftTurn;
 import io.thinkstream.streams.avro.GradedSample;
+import io.thinkstream.streams.avro.GradedTurn;
 import io.thinkstream.schemas.text.PromptFormat;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -22,6 +24,11 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * teaches the most — and becomes an SFT example unless the problem already has
  * {@code maxPerProblem} of them or this very completion (tracked by hash across groups, e.g.
  * across policy versions, in a store of its own).
+ *
+ * <p>A multi-turn sample is correct only when every turn is ({@link VerifyProcessor}); its SFT
+ * example carries every later turn, and it is distinct by the whole conversation. Its pair is about
+ * the first turn, the only one a pair's prompt holds, so its rejected side is a sample whose first
+ * turn is wrong — one wrong only in a later turn may have the very same first turn.
  */
 public final class OutcomePairs implements GroupProcessor.Builder {
   private final int maxPerProblem;
@@ -47,9 +54,11 @@ public final class OutcomePairs implements GroupProcessor.Builder {
         continue; // unlabelled: neither right nor wrong, only the judge can score it
       }
       if (!s.getCorrect()) {
-        incorrect.add(s);
+        if (firstTurnWrong(s)) {
+          incorrect.add(s);
+        }
       } else if (distinctCorrect.size() < maxPerProblem) {
-        distinctCorrect.putIfAbsent(completion(s), s);
+        distinctCorrect.putIfAbsent(conversation(s), s);
       }
     }
     EditDistance.Vocabulary vocabulary = new EditDistance.Vocabulary();
@@ -63,6 +72,7 @@ public final class OutcomePairs implements GroupProcessor.Builder {
     int seenCount = seen.size();
     for (Map.Entry<String, GradedSample> e : distinctCorrect.entrySet()) {
       GradedSample chosen = e.getValue();
+      String completion = completion(chosen);
       String hash = Long.toHexString(hash(e.getKey()));
       if (seen.size() < maxPerProblem && !seen.contains(hash)) {
         seen.add(hash);
@@ -70,14 +80,16 @@ public final class OutcomePairs implements GroupProcessor.Builder {
             .setProblemId(chosen.getProblemId())
             .setSampleId(chosen.getSampleId())
             .setPrompt(chosen.getPrompt())
-            .setCompletion(e.getKey())
+            .setCompletion(completion)
             .setStrategy(chosen.getStrategy())
             .setPolicyVersion(chosen.getPolicyVersion())
+            .setFollowUps(chosen.getFollowUps().stream()
+                .map(t -> new SftTurn(t.getQuestion(), PromptFormat.completion(t.getSteps(), t.getAnswer()))).toList())
             .build()));
       }
-      int rejected = farthest(new EditDistance.Query(vocabulary.words(e.getKey())), incorrectWords);
+      int rejected = farthest(new EditDistance.Query(vocabulary.words(completion)), incorrectWords);
       if (rejected >= 0) {
-        out.add(KeyValue.pair(chosen.getProblemId(), pair(PairKind.OUTCOME, chosen.getPrompt(), e.getKey(),
+        out.add(KeyValue.pair(chosen.getProblemId(), pair(PairKind.OUTCOME, chosen.getPrompt(), completion,
             incorrectText.get(rejected), 1.0, chosen, incorrect.get(rejected))));
       }
     }
@@ -110,12 +122,29 @@ public final class OutcomePairs implements GroupProcessor.Builder {
     return best;
   }
 
-  /** A pair whose id is a function of its kind and sources, so a replay produces the same ids. */
   /** A sample's completion text, laid out by the one {@link PromptFormat}. */
   static String completion(GradedSample sample) {
     return PromptFormat.completion(sample.getSteps(), sample.getAnswer());
   }
 
+  /**
+   * What makes a correct sample distinct: its completion, and for a multi-turn sample every later
+   * turn too (a single-turn sample's key is its completion alone, as the sft-seen store holds it).
+   */
+  private static String conversation(GradedSample sample) {
+    StringBuilder b = new StringBuilder(completion(sample));
+    for (GradedTurn t : sample.getFollowUps()) {
+      b.append('\u0000').append(t.getQuestion()).append('\u0000').append(PromptFormat.completion(t.getSteps(), t.getAnswer()));
+    }
+    return b.toString();
+  }
+
+  /** Whether an incorrect sample's first turn, the one a pair holds, is wrong (always, for a single-turn one). */
+  private static boolean firstTurnWrong(GradedSample sample) {
+    return sample.getFollowUps().isEmpty() || !Verifier.verify(sample.getSteps(), sample.getAnswer(), sample.getGold()).correct();
+  }
+
+  /** A pair whose id is a function of its kind and sources, so a replay produces the same ids. */
   static PreferencePair pair(PairKind kind, String prompt, String chosen, String rejected, double margin,
       GradedSample chosenSample, GradedSample rejectedSample) {
     List<String> sources = chosenSample == rejectedSample ? List.of(chosenSample.getSampleId())

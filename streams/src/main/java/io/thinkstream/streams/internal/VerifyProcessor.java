@@ -2,14 +2,17 @@ package io.thinkstream.streams.internal;
 
 import io.thinkstream.avro.Problem;
 import io.thinkstream.avro.Sample;
+import io.thinkstream.avro.SampledTurn;
 import io.thinkstream.avro.Solution;
 import io.thinkstream.schemas.AvroSerde;
 import io.thinkstream.schemas.gsm8k.Gsm8kSolution;
 import io.thinkstream.streams.avro.GradedSample;
+import io.thinkstream.streams.avro.GradedTurn;
 import io.thinkstream.streams.avro.WaitingSample;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -31,6 +34,10 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * per task, at most {@code wait} long — and is graded once its problem arrives, or goes to the dead
  * letters with the reason. A problem without a gold answer (unlabelled production traffic) is
  * graded as unlabelled: no OUTCOME reward, no outcome pair, but the judge sees it.
+ *
+ * <p>A multi-turn sample is correct only when it answered every turn of its problem and each
+ * turn's answer verifies against that turn's gold; the verdict says how each turn fared. A turn
+ * without a gold answer leaves the whole sample unlabelled.
  */
 public final class VerifyProcessor implements Processor<String, Sample, String, SpecificRecord> {
   private final String problemsStore;
@@ -114,12 +121,41 @@ public final class VerifyProcessor implements Processor<String, Sample, String, 
         .setSteps(s.getSteps())
         .setAnswer(s.getAnswer())
         .setGoldSolution(problem.getSolutions().isEmpty() ? null : problem.getSolutions().get(0).getText())
-        .setArrivedAtMs(context.currentSystemTimeMs());
-    if (gold.isEmpty()) {
+        .setArrivedAtMs(context.currentSystemTimeMs())
+        .setFollowUps(s.getFollowUps().stream()
+            .map(t -> new GradedTurn(t.getQuestion(), t.getSteps(), t.getAnswer())).toList());
+    boolean laterTurnsLabelled = problem.getFollowUps().stream()
+        .allMatch(f -> f.getGoldAnswer() != null && !f.getGoldAnswer().isBlank());
+    if (gold.isEmpty() || !laterTurnsLabelled) {
       return graded.setCorrect(false).setGold(null).setVerdict(Map.of("labelled", "false")).build();
     }
     Verifier.Verdict verdict = Verifier.verify(s.getSteps(), s.getAnswer(), gold.get());
-    return graded.setCorrect(verdict.correct()).setGold(gold.get()).setVerdict(verdict.details()).build();
+    if (problem.getFollowUps().isEmpty() && s.getFollowUps().isEmpty()) {
+      return graded.setCorrect(verdict.correct()).setGold(gold.get()).setVerdict(verdict.details()).build();
+    }
+    Map<String, String> details = new LinkedHashMap<>(verdict.details());
+    boolean correct = verdict.correct();
+    details.put("turns", String.valueOf(1 + problem.getFollowUps().size()));
+    details.put("turn1.correct", String.valueOf(verdict.correct()));
+    for (int i = 0; i < problem.getFollowUps().size(); i++) {
+      String turn = "turn" + (i + 2);
+      if (i >= s.getFollowUps().size()) {
+        details.put(turn + ".correct", "false");
+        details.put(turn + ".extracted", "");
+        correct = false; // a turn the sample never answered
+        continue;
+      }
+      SampledTurn t = s.getFollowUps().get(i);
+      Verifier.Verdict v = Verifier.verify(t.getSteps(), t.getAnswer(), problem.getFollowUps().get(i).getGoldAnswer());
+      details.put(turn + ".correct", String.valueOf(v.correct()));
+      details.put(turn + ".extracted", v.answer().text());
+      correct &= v.correct();
+    }
+    if (s.getFollowUps().size() != problem.getFollowUps().size()) {
+      details.put("answeredTurns", String.valueOf(1 + s.getFollowUps().size()));
+      correct = false;
+    }
+    return graded.setCorrect(correct).setGold(gold.get()).setVerdict(details).build();
   }
 
   private static String waitingKey(Sample s) {
