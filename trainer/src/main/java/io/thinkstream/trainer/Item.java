@@ -3,15 +3,20 @@ package io.thinkstream.trainer;
 import io.thinkstream.avro.PairKind;
 import io.thinkstream.avro.PreferencePair;
 import io.thinkstream.avro.SftExample;
+import io.thinkstream.avro.SftTurn;
 import io.thinkstream.model.Scorer;
 import io.thinkstream.model.Tokenizer;
 import io.thinkstream.model.multiturn.Conversation;
+import io.thinkstream.model.multiturn.SinglePass;
+import io.thinkstream.schemas.text.PromptFormat;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
  * One trainable record of the input topics, tokenised in the one {@code PromptFormat} layout:
  * {@code <bos>} + prompt text (the sampler's {@code PromptFormat.prompt(question, tag)}, or the
- * question and the steps before the pit) + completion + {@code <eos>}.
+ * question and the steps before the pit) + completion + {@code <eos>}; a multi-turn SFT example in
+ * the {@link Conversation} layout the sampler answered each turn in.
  */
 public sealed interface Item permits Item.Pair, Item.Example, Item.Dialogue, Item.Latro {
   /** Where a record came from: its topic, partition and offset. */
@@ -60,14 +65,11 @@ public sealed interface Item permits Item.Pair, Item.Example, Item.Dialogue, Ite
   }
 
   /** A multi-turn conversation with reasoning, trained in one pass ({@code SinglePass}). */
-  record Dialogue(String id, Source source, Conversation.Tokens conversation) implements Item {
+  record Dialogue(String id, Source source, Conversation.Tokens conversation, String problemId, long policyVersion)
+      implements Item {
     @Override
     public int length() {
-      int n = 0;
-      for (Conversation.TokenTurn t : conversation.turns()) {
-        n += t.human().length + t.reasoning().length + (t.hasReasoning() ? 2 : 1) * t.answer().length;
-      }
-      return n;
+      return SinglePass.length(conversation);
     }
 
     @Override
@@ -101,13 +103,40 @@ public sealed interface Item permits Item.Pair, Item.Example, Item.Dialogue, Ite
         withEos(tok, p.getChosen()), withEos(tok, p.getRejected())), p.getProblemId(), p.getPolicyVersion());
   }
 
-  /** An SFT example record as token ids. */
-  static Example of(SftExample e, Source source, Tokenizer tok) {
+  /** An SFT example record as token ids: an {@link Example}, or a {@link Dialogue} when it has later turns. */
+  static Item of(SftExample e, Source source, Tokenizer tok) {
+    if (!e.getFollowUps().isEmpty()) {
+      return dialogue(e, source, tok);
+    }
     String prompt = e.getPrompt();
     String tag = e.getStrategy();
     String untagged = tag != null && prompt.endsWith(tag) ? prompt.substring(0, prompt.length() - tag.length()) : prompt;
     return new Example(e.getSampleId(), source, new Scorer.Pair(tok.encodeAfterBos(prompt),
         withEos(tok, e.getCompletion())), e.getProblemId(), e.getPolicyVersion(), untagged);
+  }
+
+  /**
+   * A multi-turn example as the conversation its sample was drawn as: every turn under the
+   * sample's tag, answered in the earlier questions and answers ({@link Conversation.Tokens#context},
+   * the ids the sampler fed), its reasoning and answer trained.
+   */
+  static Dialogue dialogue(SftExample e, Source source, Tokenizer tok) {
+    String tag = e.getStrategy();
+    String question = PromptFormat.question(e.getPrompt(), tag).orElseThrow(() -> new IllegalArgumentException(
+        "sft example " + e.getSampleId() + ": prompt '" + e.getPrompt() + "' is not a question followed by tag " + tag));
+    List<Conversation.Turn> turns = new ArrayList<>();
+    turns.add(turn(question, e.getCompletion(), tag));
+    for (SftTurn t : e.getFollowUps()) {
+      turns.add(turn(t.getQuestion(), t.getCompletion(), tag));
+    }
+    return new Dialogue(e.getSampleId(), source, new Conversation(e.getSampleId(), turns).tokenize(tok),
+        e.getProblemId(), e.getPolicyVersion());
+  }
+
+  /** One turn: its steps become the reasoning (one per line), its answer line the answer. */
+  private static Conversation.Turn turn(String question, String completion, String tag) {
+    PromptFormat.Completion c = PromptFormat.split(completion);
+    return new Conversation.Turn(question, String.join("\n", c.steps()), c.answer(), tag);
   }
 
   private static int[] withEos(Tokenizer tok, String text) {

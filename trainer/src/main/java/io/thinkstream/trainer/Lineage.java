@@ -61,7 +61,8 @@ public final class Lineage {
             p.getPairId(), p.getProblemId(), p.getPolicyVersion(), List.copyOf(p.getSourceSampleIds()), trained, at);
       }
       SftExample e = topics.sftExamples().value().deserializer().deserialize(r.topic(), r.value());
-      return new Entry(version, r.topic(), r.partition(), r.offset(), "sft", e.getSampleId(), e.getProblemId(),
+      String objective = e.getFollowUps().isEmpty() ? "sft" : "multiturn"; // as Item.objective names it
+      return new Entry(version, r.topic(), r.partition(), r.offset(), objective, e.getSampleId(), e.getProblemId(),
           e.getPolicyVersion(), List.of(e.getSampleId()), trained, at);
     } catch (RuntimeException ex) {
       return new Entry(version, r.topic(), r.partition(), r.offset(), "poison", null, null, -1, List.of(), false, 0);

@@ -359,7 +359,7 @@ public final class Trainer implements AutoCloseable {
 
   private static long policyVersion(Item i) {
     return i instanceof Item.Pair p ? p.policyVersion() : i instanceof Item.Example e ? e.policyVersion()
-        : i instanceof Item.Latro g ? g.policyVersion() : 0;
+        : i instanceof Item.Dialogue d ? d.policyVersion() : i instanceof Item.Latro g ? g.policyVersion() : 0;
   }
 
   private void remember(String id) {

@@ -47,7 +47,7 @@ class ItemTest {
   void anSftExampleIsPromptThenCompletionAndEos() {
     SftExample e = SftExample.newBuilder().setProblemId("p").setSampleId("s").setPrompt(PromptFormat.prompt(question, null))
         .setCompletion("3 + 4 = 7\n#### 7").setStrategy(null).setPolicyVersion(1).build();
-    Item.Example item = Item.of(e, new Item.Source("t", 0, 7), tok);
+    Item.Example item = (Item.Example) Item.of(e, new Item.Source("t", 0, 7), tok);
     assertArrayEquals(tok.encodePrompt(question, null), item.example().prompt());
     assertEquals(tok.eosId(), item.example().continuation()[item.example().continuation().length - 1]);
     assertEquals(item.example().prompt().length + item.example().continuation().length, item.length());

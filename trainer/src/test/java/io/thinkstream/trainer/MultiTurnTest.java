@@ -59,7 +59,7 @@ class MultiTurnTest {
       }
       Conversation.Tokens conv = new Conversation.Tokens("c" + c, turns);
       convs.add(conv);
-      items.add(new Item.Dialogue("c" + c, new Item.Source("t", 0, c), conv));
+      items.add(new Item.Dialogue("c" + c, new Item.Source("t", 0, c), conv, "p" + c, 0));
     }
     try (Transformer model = Transformer.init(CONFIG, Device.cpu(), DataType.FLOAT64, 11)) {
       model.parameters().values().forEach(p -> p.muli(10));
