@@ -271,7 +271,8 @@ public final class Transformer implements AutoCloseable {
     private final NDArray halfTurn; // (hs, 2hs)
     private final float[][] turns; // (W, 2hs)
     private final int batch;
-    private NDArray visible; // (B, 1, 1, W)
+    private NDArray visible; // (B, 1, 1, 1, W)
+    private final NDArray opened; // (B, 1, 1, 1, 1)  zeros: a column's mask once it is filled
 
     private Decoding(NDManager parent, int batch, int width) {
       this.manager = parent.newSubManager();
@@ -291,6 +292,7 @@ public final class Transformer implements AutoCloseable {
       this.eps = manager.create((float) config.normEps()).toType(dtype, false); // ()
       this.halfTurn = rotary.halfTurn(manager, dtype); // (hs, 2hs)
       this.turns = rotary.turns(width);
+      this.opened = manager.zeros(new Shape(batch, 1, 1, 1, 1), dtype); // (B, 1, 1, 1, 1)
     }
 
     /** The cache's filled length S. */
@@ -331,9 +333,9 @@ public final class Transformer implements AutoCloseable {
     /** Feeds one token per row at its position (B) and returns the logits, flat (B * V). */
     public float[] step(int[] tokens, int[] positions) {
       int s = cache.length() + 1;
-      visible.set(new NDIndex().addAllDim(4).addSliceDim(s - 1, s), 0f); // (B, 1, 1, 1, W)  the new column opens
+      KvCache.write(visible, 4, s - 1, opened); // (B, 1, 1, 1, W)  the new column opens
       try (NDManager step = manager.newSubManager()) {
-        NDArray mask = visible.get(new NDIndex().addAllDim(4).addSliceDim(0, s)); // (B, 1, 1, 1, S)
+        NDArray mask = KvCache.columns(visible, 4, 0, s); // (B, 1, 1, 1, S)
         mask.attach(step);
         int[][] one = new int[batch][1];
         int[][] at = new int[batch][1];

@@ -2,9 +2,10 @@ package io.thinkstream.model.internal;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.jni.JniUtils;
 
 /**
  * Keys and values of every layer for the positions seen so far, so that sampling one more token
@@ -52,13 +53,33 @@ public final class KvCache implements AutoCloseable {
     if (s > width) {
       throw new IllegalStateException("cache of width " + width + " cannot take " + t + " more after " + length);
     }
-    keys[layer].set(new NDIndex().addAllDim(3).addSliceDim(length, s), kT);
-    values[layer].set(new NDIndex().addAllDim(2).addSliceDim(length, s), v);
-    NDArray k = keys[layer].get(new NDIndex().addAllDim(3).addSliceDim(0, s)); // (B, nkv, hs, S)
-    NDArray val = values[layer].get(new NDIndex().addAllDim(2).addSliceDim(0, s)); // (B, nkv, S, hs)
+    write(keys[layer], 3, length, kT); // (B, nkv, hs, W)  columns [S, S+T) filled
+    write(values[layer], 2, length, v); // (B, nkv, W, hs)  rows [S, S+T) filled
+    NDArray k = columns(keys[layer], 3, 0, s); // (B, nkv, hs, S)
+    NDArray val = columns(values[layer], 2, 0, s); // (B, nkv, S, hs)
     k.attach(kT.getManager());
     val.attach(kT.getManager());
     return new NDArray[] {k, val};
+  }
+
+  /**
+   * The view a[..., from:to, ...] along {@code axis}, in a's manager: one native call (an NDIndex
+   * goes through libtorch's advanced indexing, several calls and a temporary index object).
+   */
+  public static NDArray columns(NDArray a, int axis, long from, long to) {
+    return JniUtils.slice((PtNDArray) a, axis, from, to, 1);
+  }
+
+  /** a[..., from:from+n, ...] = value along {@code axis}, in place, in one native call; value's shape is the slice's. */
+  public static void write(NDArray a, int axis, long from, NDArray value) {
+    Shape shape = a.getShape();
+    long[] min = new long[shape.dimension()];
+    long[] max = shape.getShape().clone();
+    long[] step = new long[min.length];
+    java.util.Arrays.fill(step, 1);
+    min[axis] = from;
+    max[axis] = from + value.getShape().get(axis);
+    JniUtils.indexSet((PtNDArray) a, (PtNDArray) value, min, max, step);
   }
 
   /** Marks {@code t} more positions as filled. */
