@@ -324,8 +324,8 @@ public final class Transformer implements AutoCloseable {
       visible = manager.create(open, new Shape(batch, 1, 1, 1, w)).toType(dtype, false); // (B, 1, 1, 1, W)
       try (NDManager step = manager.newSubManager()) {
         NDArray mask = step.create(causal, new Shape(batch, 1, 1, p, p)).toType(dtype, false); // (B, 1, 1, P, P)
-        NDArray x = run(step, tokens, positions, mask); // (B, P, C)
-        NDArray last = x.get(new NDIndex().addAllDim().addSliceDim(p - 1, p)); // (B, 1, C)
+        NDArray x = run(step, tokens, positions, mask).reshape(batch, p, config.hiddenSize()); // (B, P, C)
+        NDArray last = x.get(new NDIndex().addAllDim().addIndices(p - 1)); // (B, C)
         return logits(last); // (B, V)
       }
     }
@@ -347,7 +347,7 @@ public final class Transformer implements AutoCloseable {
       }
     }
 
-    /** tokens (B, T) at positions (B, T) through every layer and the cache: the residual stream (B, T, C). */
+    /** tokens (B, T) at positions (B, T) through every layer and the cache: the residual stream (B*T, C). */
     private NDArray run(NDManager step, int[][] tokens, int[][] positions, NDArray mask) {
       int t = tokens[0].length;
       int heads = config.numHeads() + 2 * config.numKvHeads();
@@ -355,17 +355,18 @@ public final class Transformer implements AutoCloseable {
           new Shape(batch, t, heads, 2L * config.headDim())); // (B, T, heads, 2hs)
       cs = cs.getDataType() == dtype ? cs : cs.toType(dtype, false); // (B, T, heads, 2hs)
       NDArray ids = step.create(tokens); // (B, T)
-      NDArray x = Embedding.embedding(ids, wte, ai.djl.ndarray.types.SparseFormat.DENSE).head(); // (B, T, C)
+      NDArray e = Embedding.embedding(ids, wte, ai.djl.ndarray.types.SparseFormat.DENSE).head(); // (B, T, C)
+      NDArray x = Attention.free(e.reshape(batch * t, config.hiddenSize()), e); // (B*T, C)
       for (int i = 0; i < blocks.size(); i++) {
-        x = blocks.get(i).step(x, weights[i], halfTurn, cs, mask, eps, cache, i); // (B, T, C)
+        x = blocks.get(i).step(x, batch, t, weights[i], halfTurn, cs, mask, eps, cache, i); // (B*T, C)
       }
       cache.advance(t);
       return x;
     }
 
-    private float[] logits(NDArray x) { // x: (B, 1, C)
-      NDArray h = RmsNorm.unweighted(x, eps); // (B, 1, C)
-      return Linear.linear(h, head).head().toFloatArray(); // (B, 1, V)
+    private float[] logits(NDArray x) { // x: (B, C)
+      NDArray h = RmsNorm.unweighted(x, eps); // (B, C)
+      return Linear.linear(h, head).head().toFloatArray(); // (B, V)
     }
 
     @Override

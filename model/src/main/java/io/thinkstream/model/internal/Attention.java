@@ -74,20 +74,20 @@ public final class Attention {
   }
 
   /**
-   * T new tokens per row (the prompt, then one per step) through the cache: h (B, T, C) is the
-   * RMS-normalised input (its weight lives in {@code projection}), mask (B, 1, 1, T, S) the
+   * T new tokens per row (the prompt, then one per step) through the cache: h (B*T, C) is the
+   * RMS-normalised input (its weight lives in {@code projection}), x (B*T, C) the residual stream
+   * the output projection adds to in the same matrix product, mask (B, 1, 1, T, S) the
    * additive mask over the filled cache columns including the new ones. Rotary: every head's (hs)
    * vector times {@code halfTurn} (hs, 2 hs) is [x | rotate_half(x)]; times cs (B, T, heads, 2 hs),
    * the (cos | sin) of each token's position (1 | 0 for v's heads), summed over the pair it is
    * x cos + rotate_half(x) sin. Temporaries are freed as soon as they are dead, so the allocator
    * hands the next op memory that is still in cache, as eager PyTorch's reference counting does.
    */
-  public NDArray step(NDArray h, NDArray projection, NDArray halfTurn, NDArray cs, NDArray mask, KvCache cache, int layer) {
-    long b = h.getShape().get(0);
-    long t = h.getShape().get(1);
+  public NDArray step(NDArray h, NDArray x, long b, long t, NDArray projection, NDArray halfTurn, NDArray cs,
+      NDArray mask, KvCache cache, int layer) {
     long heads = nh + 2L * nkv;
     int g = nh / nkv;
-    NDArray y = Linear.linear(h, projection).head(); // (B, T, heads*hs)
+    NDArray y = Linear.linear(h, projection).head(); // (B*T, heads*hs)
     NDArray pair = free(y.reshape(b, t, heads, hs).matMul(halfTurn), y).muli(cs); // (B, T, heads, 2hs)
     NDArray rotated = free(pair.reshape(b, t, heads, 2, hs).sum(new int[] {3}), pair); // (B, T, heads, hs)
     NDList qkv = rotated.split(new long[] {nh, nh + nkv}, 2); // (B, T, nh, hs), 2 x (B, T, nkv, hs)
@@ -105,10 +105,10 @@ public final class Attention {
     NDArray p = free(att.addi(mask).softmax(4), att).reshape(b, nkv, g * t, s); // (B, nkv, g*T, S)
     NDArray o = free(p.matMul(kv[1]), p, kv[1]); // (B, nkv, g*T, hs)
     NDArray y2 = t == 1
-        ? o.reshape(b, 1, nh * hs) // (B, 1, nh*hs)
-        : o.reshape(b, nkv, g, t, hs).transpose(0, 3, 1, 2, 4).reshape(b, t, nh * hs); // (B, T, nh*hs)
+        ? o.reshape(b, nh * hs) // (B, nh*hs)
+        : o.reshape(b, nkv, g, t, hs).transpose(0, 3, 1, 2, 4).reshape(b * t, nh * hs); // (B*T, nh*hs)
     o.close();
-    return free(Linear.linear(y2, wo).head(), y2); // (B, T, C)
+    return free(Linear.linear(y2, wo, x).head(), y2); // (B*T, C)  x + y2 wo^T in one product
   }
 
   static void close(NDArray... dead) {

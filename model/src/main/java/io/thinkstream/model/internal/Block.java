@@ -1,6 +1,7 @@
 package io.thinkstream.model.internal;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import java.util.function.BiFunction;
 
@@ -25,23 +26,24 @@ public final class Block {
   }
 
   /** This layer's fused matrices for the single-token step of one generation. */
-  public record StepWeights(NDArray attention, NDArray mlp) {}
+  public record StepWeights(NDArray attention, NDList mlp) {}
 
   public StepWeights stepWeights(NDManager into) {
     return new StepWeights(attn.stepProjection(ln1.weight(), into), mlp.stepProjection(ln2.weight(), into));
   }
 
   /**
-   * T new tokens per row, x (B, T, C), updated in place (it is the step's own residual stream);
-   * halfTurn and cs (B, T, heads, 2 hs) the rotary factors, mask (B, 1, 1, T, S), eps the norms' epsilon as a () array.
+   * T new tokens per row as the residual stream x (B*T, C), 2-D so that each residual add happens
+   * inside the matrix product before it (linear with x as its bias is one addmm); x is closed and
+   * the layer's output returned. halfTurn and cs (B, T, heads, 2 hs) are the rotary factors, mask
+   * (B, 1, 1, T, S), eps the norms' epsilon as a () array.
    */
-  public NDArray step(
-      NDArray x, StepWeights w, NDArray halfTurn, NDArray cs, NDArray mask, NDArray eps, KvCache cache, int layer) {
-    NDArray h = RmsNorm.unweighted(x, eps); // (B, T, C)
-    NDArray a = Attention.free(attn.step(h, w.attention(), halfTurn, cs, mask, cache, layer), h); // (B, T, C)
-    Attention.free(x.addi(a), a); // (B, T, C)
-    h = RmsNorm.unweighted(x, eps); // (B, T, C)
-    NDArray m = Attention.free(mlp.step(h, w.mlp()), h); // (B, T, C)
-    return Attention.free(x.addi(m), m); // (B, T, C)
+  public NDArray step(NDArray x, long b, long t, StepWeights w, NDArray halfTurn, NDArray cs, NDArray mask, NDArray eps,
+      KvCache cache, int layer) {
+    NDArray h = RmsNorm.unweighted(x, eps); // (B*T, C)
+    NDArray a = Attention.free(attn.step(h, x, b, t, w.attention(), halfTurn, cs, mask, cache, layer), h, x); // (B*T, C)
+    h = RmsNorm.unweighted(a, eps); // (B*T, C)
+    return Attention.free(mlp.step(h, a, w.mlp()), h, a); // (B*T, C)
   }
+
 }

@@ -1,7 +1,6 @@
 package io.thinkstream.model.internal;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Activation;
@@ -27,28 +26,32 @@ public final class Mlp {
   }
 
   /**
-   * gate and up stacked into one (2F, C) matrix with the input norm's weight folded into its
-   * columns, built from the current parameters for one generation.
+   * gate and up with the input norm's weight folded into their columns, built from the current
+   * parameters for one generation: 2 x (F, C). They stay two matrices: for the step's few rows
+   * two (F, C) products beat one (2F, C) product, whose weights no longer fit the core's cache.
    */
-  public NDArray stepProjection(NDArray normWeight, NDManager into) {
+  public NDList stepProjection(NDArray normWeight, NDManager into) {
     try (NDManager tmp = into.newSubManager()) {
-      NDArray in = NDArrays.concat(new NDList(gate, up), 0); // (2F, C)  made in the parameters' manager
-      in.attach(tmp);
       NDArray w = normWeight.duplicate(); // (C)
       w.attach(tmp);
-      NDArray weighted = in.mul(w.expandDims(0)); // (2F, C)
-      weighted.attach(into);
-      return weighted;
+      NDArray row = w.expandDims(0); // (1, C)
+      NDArray g = gate.mul(row); // (F, C)  made in the parameters' manager
+      NDArray u = up.mul(row); // (F, C)
+      g.attach(into);
+      u.attach(into);
+      return new NDList(g, u);
     }
   }
 
-  /** h (B, T, C) RMS-normalised without its weight, which {@code projection} holds; temporaries freed at once. */
-  public NDArray step(NDArray h, NDArray projection) {
-    NDArray y = Linear.linear(h, projection).head(); // (B, T, 2F)
-    NDList gu = y.split(new long[] {gate.getShape().get(0)}, 2); // 2 x (B, T, F)
-    y.close();
-    NDArray act = Activation.sigmoid(gu.get(0)).muli(gu.get(0)).muli(gu.get(1)); // (B, T, F)  silu(g) * u
-    gu.close();
-    return Attention.free(Linear.linear(act, down).head(), act); // (B, T, C)
+  /**
+   * h (B*T, C) RMS-normalised without its weight, which {@code projection} (gate, up) holds; x
+   * (B*T, C) the residual stream, added in the down projection's product; temporaries freed at once.
+   */
+  public NDArray step(NDArray h, NDArray x, NDList projection) {
+    NDArray g = Linear.linear(h, projection.get(0)).head(); // (B*T, F)
+    NDArray u = Linear.linear(h, projection.get(1)).head(); // (B*T, F)
+    NDArray act = Activation.sigmoid(g).muli(g).muli(u); // (B*T, F)  silu(g) * u
+    Attention.close(g, u);
+    return Attention.free(Linear.linear(act, down, x).head(), act); // (B*T, C)  x + act down^T
   }
 }
