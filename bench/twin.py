@@ -157,7 +157,7 @@ def main():
     ap.add_argument("--prompt", type=int, default=32)
     ap.add_argument("--new-tokens", type=int, default=128)
     ap.add_argument("--repeats", type=int, default=3)
-    ap.add_argument("--warmup", type=int, default=3, help="untimed runs first (the Java side's JIT needs about 3)")
+    ap.add_argument("--warmup", type=int, default=30, help="untimed runs first (the Java side's JIT needs 20-30)")
     ap.add_argument("--serve", action="store_true", help="one timed run per 'run' line on stdin")
     a = ap.parse_args()
     if a.threads > 0:
