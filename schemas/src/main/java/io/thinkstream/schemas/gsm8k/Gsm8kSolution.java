@@ -37,8 +37,8 @@ public record Gsm8kSolution(List<String> steps, List<Annotation> annotations, Op
     List<Annotation> annotations = new ArrayList<>();
     Optional<String> finalAnswer = Optional.empty();
     for (String line : lines(text.strip())) {
-      Matcher fin = FINAL.matcher(line);
-      if (fin.matches()) {
+      Matcher fin = line.contains("####") ? FINAL.matcher(line) : null; // the verifier parses every sample: most lines need no regex
+      if (fin != null && fin.matches()) {
         finalAnswer = Optional.of(fin.group(1));
         continue;
       }

@@ -9,6 +9,7 @@ import java.util.regex.Pattern;
 public final class Numbers {
   /** Compiled once: {@code String.matches} compiles its pattern on every call, and verification calls this per annotation. */
   private static final Pattern DECIMAL = Pattern.compile("[-+]?(\\d+\\.?\\d*|\\.\\d+)");
+  private static final BigDecimal INTEGER_TOLERANCE = new BigDecimal("1e-9");
 
   private Numbers() {}
 
@@ -39,7 +40,7 @@ public final class Numbers {
     }
     BigDecimal tolerance = c.get().scale() > 0
         ? BigDecimal.ONE.movePointLeft(c.get().scale()).divide(BigDecimal.valueOf(2))
-        : new BigDecimal("1e-9");
+        : INTEGER_TOLERANCE;
     return value.subtract(c.get()).abs().compareTo(tolerance) <= 0;
   }
 }
