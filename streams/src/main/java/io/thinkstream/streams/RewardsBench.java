@@ -50,10 +50,13 @@ public final class RewardsBench {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final int SAMPLE_BYTES = 2048;
 
-  /** {@code samples} for both throughput runs; {@code rate} samples/s for {@code latencySeconds}. */
-  public record Options(int samples, int k, int rate, int latencySeconds) {
+  /**
+   * {@code samples} for both throughput runs, each after {@code warmupSamples} untimed ones;
+   * {@code rate} samples/s for {@code latencySeconds}.
+   */
+  public record Options(int samples, int k, int rate, int latencySeconds, int warmupSamples) {
     public static Options defaults() {
-      return new Options(20_000, 8, 1000, 10);
+      return new Options(20_000, 8, 1000, 10, 4000);
     }
   }
 
@@ -62,7 +65,7 @@ public final class RewardsBench {
    * the bytes the pipeline wrote per sample ({@code bytesWritten}: inputs, every output topic,
    * changelogs and repartitions, measured as log growth on the broker) in the same run.
    */
-  public record Result(long samples, double rawPerSec, double rewardsPerSec, double ratioVsRaw,
+  public record Result(long samples, int warmupSamples, double rawPerSec, double rewardsPerSec, double ratioVsRaw,
       long latencySamples, double rate, double p50Ms, double p99Ms, double maxMs, long bytesWritten,
       double bytesEquivalentPerSec, double ratioVsBytesEquivalent) {
     public String json() {
@@ -73,7 +76,7 @@ public final class RewardsBench {
           .put("bytes_equivalent_per_s", round(bytesEquivalentPerSec))
           .put("ratio_vs_bytes_equivalent", round(ratioVsBytesEquivalent)).put("latency_samples", latencySamples)
           .put("offered_rate", round(rate)).put("p50_ms", round(p50Ms)).put("p99_ms", round(p99Ms))
-          .put("max_ms", round(maxMs)).toString();
+          .put("max_ms", round(maxMs)).put("warmup_samples", warmupSamples).toString();
     }
 
     private static double round(double x) {
@@ -95,17 +98,21 @@ public final class RewardsBench {
   public static Result run(String bootstrap, Topics raw, Topics rewards, Options options, PrintWriter log)
       throws IOException, InterruptedException {
     RewardsBench bench = new RewardsBench(bootstrap, options, log);
-    double rawRate = bench.raw(raw, options.samples());
+    // Both sides are timed warm: the JIT has compiled the client, broker and pipeline code first.
+    // Timed cold, the first raw run was a quarter of the rate of the same run warm (and the
+    // pipeline ran its first samples in the interpreter while the equivalent run was warm).
+    bench.raw(raw, options.warmupSamples(), "raw warm-up");
+    double rawRate = bench.raw(raw, options.samples(), "raw produce+consume");
     Result pipeline = bench.rewards(rewards, rawRate);
     // the same bytes the pipeline wrote, as plain records through the same broker
     int value = bench.rawValue(raw).length;
     int records = (int) Math.max(1, pipeline.bytesWritten() / value);
-    double recordsPerSec = bench.raw(raw, records);
+    double recordsPerSec = bench.raw(raw, records, "raw produce+consume");
     double equivalent = pipeline.samples() / (records / recordsPerSec);
     log.printf("raw equivalent: %d bytes as %d records of %d bytes, %.0f records/s = %.0f pipeline samples/s%n",
         pipeline.bytesWritten(), records, value, recordsPerSec, equivalent);
-    Result result = new Result(pipeline.samples(), rawRate, pipeline.rewardsPerSec(), pipeline.ratioVsRaw(),
-        pipeline.latencySamples(), pipeline.rate(), pipeline.p50Ms(), pipeline.p99Ms(), pipeline.maxMs(),
+    Result result = new Result(pipeline.samples(), options.warmupSamples(), rawRate, pipeline.rewardsPerSec(),
+        pipeline.ratioVsRaw(), pipeline.latencySamples(), pipeline.rate(), pipeline.p50Ms(), pipeline.p99Ms(), pipeline.maxMs(),
         pipeline.bytesWritten(), equivalent, pipeline.rewardsPerSec() / equivalent);
     log.println(result.json());
     log.flush();
@@ -116,7 +123,7 @@ public final class RewardsBench {
     return topics.samples().value().serializer().serialize(topics.samples().name(), sample("raw-0", 0, true));
   }
 
-  private double raw(Topics topics, int records) throws InterruptedException {
+  private double raw(Topics topics, int records, String what) throws InterruptedException {
     String topic = topics.samples().name();
     byte[] value = rawValue(topics);
     try (KafkaProducer<byte[], byte[]> producer = producer();
@@ -128,7 +135,7 @@ public final class RewardsBench {
       producer.flush();
       reader.await(records, Duration.ofMinutes(5));
       double rate = records / ((System.nanoTime() - start) / 1e9);
-      log.printf("raw produce+consume: %d records of %d bytes, %.0f records/s%n", records, value.length, rate);
+      log.printf("%s: %d records of %d bytes, %.0f records/s%n", what, records, value.length, rate);
       return rate;
     }
   }
@@ -161,11 +168,13 @@ public final class RewardsBench {
   private Result rewards(Topics topics, double rawRate) throws IOException, InterruptedException {
     Path state = Files.createTempDirectory("rewards-bench");
     int groups = options.samples() / options.k();
+    int warmupGroups = options.warmupSamples() / options.k();
     int latencyGroups = options.rate() * options.latencySeconds() / options.k();
     try (KafkaProducer<byte[], byte[]> producer = producer()) {
-      for (int g = 0; g < groups + latencyGroups; g++) {
-        send(producer, topics.problems().name(), "b" + g, topics.problems().value().serializer()
-            .serialize(topics.problems().name(), problem("b" + g)));
+      for (int g = 0; g < groups + latencyGroups + warmupGroups; g++) {
+        String id = g < groups + latencyGroups ? "b" + g : "w" + (g - groups - latencyGroups);
+        send(producer, topics.problems().name(), id, topics.problems().value().serializer()
+            .serialize(topics.problems().name(), problem(id)));
       }
       producer.flush();
       String applicationId = "rewards-bench-" + System.currentTimeMillis();
@@ -177,13 +186,25 @@ public final class RewardsBench {
       try (RewardsApp app = RewardsApp.start(config)) {
         awaitRunning(app);
         String rewardsTopic = topics.rewards().name();
+        try (Reader outcomes = new Reader(List.of(rewardsTopic), (r, t) -> isOutcome(topics, r))) {
+          for (int g = 0; g < warmupGroups; g++) {
+            group(topics, "w" + g).forEach(producer::send);
+          }
+          producer.flush();
+          outcomes.await(warmupGroups * options.k(), Duration.ofMinutes(5));
+        }
+        Thread.sleep(1000); // the warm-up's last pairs and changelog writes commit before the byte count starts
         double rate;
+        // Encoded before the clock starts, as the raw runs send one ready value: building and
+        // encoding 2 KB samples on this process's cores is the load generator's work, not the pipeline's.
+        List<ProducerRecord<byte[], byte[]>> samples = new ArrayList<>(groups * options.k());
+        for (int g = 0; g < groups; g++) {
+          samples.addAll(group(topics, "b" + g));
+        }
         long bytesBefore = logBytes(topicPrefix, applicationId);
         try (Reader outcomes = new Reader(List.of(rewardsTopic), (r, t) -> isOutcome(topics, r))) {
           long start = System.nanoTime();
-          for (int g = 0; g < groups; g++) {
-            sendGroup(producer, topics, "b" + g);
-          }
+          samples.forEach(producer::send);
           producer.flush();
           outcomes.await(groups * options.k(), Duration.ofMinutes(5));
           rate = groups * options.k() / ((System.nanoTime() - start) / 1e9);
@@ -196,7 +217,7 @@ public final class RewardsBench {
             groups * options.k(), rate, rate / rawRate);
         double[] latencies = latency(producer, topics, groups, latencyGroups);
         Arrays.sort(latencies);
-        return new Result(groups * options.k(), rawRate, rate, rate / rawRate, latencies.length,
+        return new Result(groups * options.k(), options.warmupSamples(), rawRate, rate, rate / rawRate, latencies.length,
             options.rate(), percentile(latencies, 0.5), percentile(latencies, 0.99), latencies[latencies.length - 1],
             written, 0, 0);
       }
@@ -236,11 +257,15 @@ public final class RewardsBench {
     return latency.values().stream().mapToDouble(n -> n / 1e6).toArray();
   }
 
-  private void sendGroup(KafkaProducer<byte[], byte[]> producer, Topics topics, String id) {
+  /** The K samples of problem {@code id}, encoded; even seeds are correct. */
+  private List<ProducerRecord<byte[], byte[]>> group(Topics topics, String id) {
+    String topic = topics.samples().name();
+    List<ProducerRecord<byte[], byte[]>> out = new ArrayList<>(options.k());
     for (int i = 0; i < options.k(); i++) {
-      send(producer, topics.samples().name(), id, topics.samples().value().serializer()
-          .serialize(topics.samples().name(), sample(id, i, i % 2 == 0)));
+      out.add(new ProducerRecord<>(topic, id.getBytes(StandardCharsets.UTF_8),
+          topics.samples().value().serializer().serialize(topic, sample(id, i, i % 2 == 0))));
     }
+    return out;
   }
 
   private static boolean isOutcome(Topics topics, ConsumerRecord<byte[], byte[]> r) {

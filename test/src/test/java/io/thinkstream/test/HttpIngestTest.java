@@ -134,6 +134,50 @@ class HttpIngestTest {
         "the same problem again is a retry");
   }
 
+  /**
+   * A RuntimeException while handling a valid request (here the ingest's clock fails as the record
+   * is built) is answered 500 with a message, not with a closed socket or a request left hanging,
+   * and the server goes on answering.
+   */
+  @Test
+  void aRuntimeExceptionInHandlingAnswers500WithAMessage() throws Exception {
+    Clock failing = new Clock() {
+      @Override
+      public java.time.Instant instant() {
+        throw new IllegalStateException("clock unavailable");
+      }
+
+      @Override
+      public java.time.ZoneId getZone() {
+        return java.time.ZoneOffset.UTC;
+      }
+
+      @Override
+      public Clock withZone(java.time.ZoneId zone) {
+        return this;
+      }
+    };
+    try (HttpIngest broken = new HttpIngest(publisher, TOPICS, "localhost", 0, 4096, failing)) {
+      broken.start();
+      for (String[] request : List.of(new String[] {"/problems", "{\"id\":\"boom-1\",\"question\":\"Q?\"}"},
+          new String[] {"/feedback", "{\"responseId\":\"boom-r\",\"rating\":1}"})) {
+        HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(
+                URI.create("http://localhost:" + broken.port() + request[0]))
+            .header("Content-Type", "application/json").timeout(java.time.Duration.ofSeconds(10))
+            .POST(HttpRequest.BodyPublishers.ofString(request[1])).build(), HttpResponse.BodyHandlers.ofString());
+        assertError(r, 500, "internal error");
+        assertError(r, 500, "clock unavailable");
+      }
+      HttpResponse<String> health = HTTP.send(HttpRequest.newBuilder(
+          URI.create("http://localhost:" + broken.port() + "/health")).build(), HttpResponse.BodyHandlers.ofString());
+      assertEquals(200, health.statusCode(), "the server still answers after a 500");
+    }
+    assertTrue(RoundTrip.readAll(broker.bootstrap(), TOPICS.problems()).stream()
+        .noneMatch(r -> r.value().getId().equals("http-boom-1")), "a failed request leaves nothing on problems");
+    assertTrue(RoundTrip.readAll(broker.bootstrap(), TOPICS.feedback()).stream()
+        .noneMatch(r -> r.value().getResponseId().equals("boom-r")), "nor on feedback");
+  }
+
   @Test
   void fiveSlowClientsDoNotDelayASixthRequest() throws Exception {
     List<java.net.Socket> slow = new java.util.ArrayList<>();

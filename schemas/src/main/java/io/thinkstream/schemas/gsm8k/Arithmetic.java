@@ -101,7 +101,7 @@ public final class Arithmetic {
       throw error(pos < text.length() ? "expected a number at '" + text.charAt(pos) + "'" : "expected a number");
     }
     String digits = text.substring(start, pos).replace(",", "");
-    if (digits.chars().noneMatch(Character::isDigit)) {
+    if (!hasDigit(digits)) {
       throw error("malformed number '" + digits + "'");
     }
     try {
@@ -109,6 +109,15 @@ public final class Arithmetic {
     } catch (NumberFormatException e) {
       throw error("malformed number '" + digits + "'");
     }
+  }
+
+  private static boolean hasDigit(String s) {
+    for (int i = 0; i < s.length(); i++) {
+      if (Character.isDigit(s.charAt(i))) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private boolean thousandsSeparatorAt(int i) {

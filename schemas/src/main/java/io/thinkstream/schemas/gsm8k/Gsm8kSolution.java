@@ -14,7 +14,6 @@ import java.util.regex.Pattern;
  * The final answer is read and compared by the one extractor, {@link FinalAnswer}.
  */
 public record Gsm8kSolution(List<String> steps, List<Annotation> annotations, Optional<String> finalAnswer) {
-  private static final Pattern ANNOTATION = Pattern.compile("<<([^<>=]*)=([^<>]*)>>");
   private static final Pattern FINAL = Pattern.compile("^\\s*####\\s*(.*?)\\s*$");
 
   /** One {@code <<expr=claimed>>}, on step {@code step} (0-based). */
@@ -37,24 +36,47 @@ public record Gsm8kSolution(List<String> steps, List<Annotation> annotations, Op
     List<Annotation> annotations = new ArrayList<>();
     Optional<String> finalAnswer = Optional.empty();
     for (String line : lines(text.strip())) {
-      Matcher fin = FINAL.matcher(line);
-      if (fin.matches()) {
+      Matcher fin = line.contains("####") ? FINAL.matcher(line) : null; // the verifier parses every sample: most lines need no regex
+      if (fin != null && fin.matches()) {
         finalAnswer = Optional.of(fin.group(1));
         continue;
       }
       if (line.isBlank()) {
         continue;
       }
-      int open = line.indexOf("<<"); // every annotation starts with it: most lines need no regex
-      if (open >= 0) {
-        Matcher m = ANNOTATION.matcher(line).region(open, line.length());
-        while (m.find()) {
-          annotations.add(new Annotation(steps.size(), m.group(1).strip(), m.group(2).strip()));
-        }
-      }
+      annotations(line, steps.size(), annotations);
       steps.add(line.strip());
     }
     return new Gsm8kSolution(steps, annotations, finalAnswer);
+  }
+
+  /**
+   * Adds the annotations of one line, found as regex {@code <<([^<>=]*)=([^<>]*)>>} finds them
+   * (leftmost first, each search after the previous match), by hand: on the stream thread the
+   * regex cost a quarter of the verifier's time. Neither run can backtrack to a shorter match
+   * (the character after a shorter run is in the run), so trying each {@code <<} suffices.
+   */
+  static void annotations(String line, int step, List<Annotation> out) {
+    int from = 0;
+    for (int open; (open = line.indexOf("<<", from)) >= 0; ) {
+      int equals = open + 2;
+      while (equals < line.length() && "<>=".indexOf(line.charAt(equals)) < 0) {
+        equals++;
+      }
+      if (equals < line.length() && line.charAt(equals) == '=') {
+        int close = equals + 1;
+        while (close < line.length() && line.charAt(close) != '<' && line.charAt(close) != '>') {
+          close++;
+        }
+        if (line.startsWith(">>", close)) {
+          String expression = line.substring(open + 2, equals).strip();
+          out.add(new Annotation(step, expression, line.substring(equals + 1, close).strip()));
+          from = close + 2;
+          continue;
+        }
+      }
+      from = open + 1; // no match starts here; the next may start inside this '<<'
+    }
   }
 
   /**

@@ -3,12 +3,10 @@ package io.thinkstream.schemas.gsm8k;
 import java.math.BigDecimal;
 import java.math.MathContext;
 import java.util.Optional;
-import java.util.regex.Pattern;
 
 /** Number text as GSM8K writes it: thousands separators, an optional sign, decimals, a fraction {@code a/b}. */
 public final class Numbers {
-  /** Compiled once: {@code String.matches} compiles its pattern on every call, and verification calls this per annotation. */
-  private static final Pattern DECIMAL = Pattern.compile("[-+]?(\\d+\\.?\\d*|\\.\\d+)");
+  private static final BigDecimal INTEGER_TOLERANCE = new BigDecimal("1e-9");
 
   private Numbers() {}
 
@@ -22,10 +20,33 @@ public final class Numbers {
       return num.isEmpty() || den.isEmpty() || den.get().signum() == 0 || t.indexOf('/', slash + 1) >= 0
           ? Optional.empty() : Optional.of(num.get().divide(den.get(), MathContext.DECIMAL128));
     }
-    if (!DECIMAL.matcher(t).matches()) {
+    if (!decimal(t)) {
       return Optional.empty();
     }
     return Optional.of(new BigDecimal(t));
+  }
+
+  /**
+   * Whether {@code t} is regex {@code [-+]?(\\d+\\.?\\d*|\\.\\d+)} (ASCII digits), checked by hand:
+   * verification calls this per annotation, and the regex was a tenth of its time.
+   */
+  static boolean decimal(String t) {
+    int i = !t.isEmpty() && (t.charAt(0) == '-' || t.charAt(0) == '+') ? 1 : 0;
+    int whole = digits(t, i);
+    i += whole;
+    if (i < t.length() && t.charAt(i) == '.') {
+      int fraction = digits(t, i + 1);
+      return (whole > 0 || fraction > 0) && i + 1 + fraction == t.length();
+    }
+    return whole > 0 && i == t.length();
+  }
+
+  private static int digits(String t, int from) {
+    int i = from;
+    while (i < t.length() && t.charAt(i) >= '0' && t.charAt(i) <= '9') {
+      i++;
+    }
+    return i - from;
   }
 
   /**
@@ -39,7 +60,7 @@ public final class Numbers {
     }
     BigDecimal tolerance = c.get().scale() > 0
         ? BigDecimal.ONE.movePointLeft(c.get().scale()).divide(BigDecimal.valueOf(2))
-        : new BigDecimal("1e-9");
+        : INTEGER_TOLERANCE;
     return value.subtract(c.get()).abs().compareTo(tolerance) <= 0;
   }
 }

@@ -6,8 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.thinkstream.schemas.gsm8k.Gsm8kSolution.Annotation;
 import io.thinkstream.schemas.gsm8k.Gsm8kSolution.Check;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.Random;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -18,6 +22,34 @@ class Gsm8kSolutionTest {
       Natalia sold 48/2 = <<48/2=24>>24 clips in May.
       Natalia sold 48+24 = <<48+24=72>>72 clips altogether in April and May.
       #### 72""";
+
+  /** The annotations that regex {@code <<([^<>=]*)=([^<>]*)>>} finds, as the hand-written scan must. */
+  private static List<Annotation> byRegex(String line) {
+    List<Annotation> out = new ArrayList<>();
+    Matcher m = Pattern.compile("<<([^<>=]*)=([^<>]*)>>").matcher(line);
+    while (m.find()) {
+      out.add(new Annotation(0, m.group(1).strip(), m.group(2).strip()));
+    }
+    return out;
+  }
+
+  @Test
+  void annotationsAreFoundAsTheRegexFindsThem() {
+    Random random = new Random(3);
+    String alphabet = "<<>>==a1 ";
+    for (int trial = 0; trial < 20_000; trial++) {
+      StringBuilder line = new StringBuilder();
+      for (int i = random.nextInt(24); i > 0; i--) {
+        line.append(alphabet.charAt(random.nextInt(alphabet.length())));
+      }
+      List<Annotation> found = new ArrayList<>();
+      Gsm8kSolution.annotations(line.toString(), 0, found);
+      assertEquals(byRegex(line.toString()), found, "'" + line + "'");
+    }
+    List<Annotation> found = new ArrayList<>();
+    Gsm8kSolution.annotations("<<<1+1=2>> and <<2*3 = 6 >>, <<x>> <<=>>", 0, found);
+    assertEquals(List.of(new Annotation(0, "1+1", "2"), new Annotation(0, "2*3", "6"), new Annotation(0, "", "")), found);
+  }
 
   @Test
   void parsesStepsAnnotationsAndFinalAnswer() {

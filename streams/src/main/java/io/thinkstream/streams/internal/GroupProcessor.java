@@ -135,10 +135,11 @@ public final class GroupProcessor implements Processor<String, GradedSample, Str
     for (KeyValue<String, SpecificRecord> kv : out) {
       context.forward(new Record<>(kv.key, kv.value, timestamp));
     }
+    // put(key, null) deletes like delete(key) but does not read and decode the old value to return it
     for (int i = 0; i < group.getSize(); i++) {
-      samples.delete(sampleKey(key, i));
+      samples.put(sampleKey(key, i), null);
     }
-    groups.delete(key);
+    groups.put(key, null);
   }
 
   /** One dead letter per sample of a failed group, keyed by its problem like the samples topic. */

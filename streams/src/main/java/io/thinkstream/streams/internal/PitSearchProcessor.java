@@ -119,7 +119,7 @@ public final class PitSearchProcessor {
         GradedSample sample = search.getSample();
         LOG.warn("first-pit search of {} evicted after {} ms: {} of {} prefixes explored", sample.getSampleId(),
             timeout.toMillis(), search.getCorrectCounts().size(), search.getLastStep());
-        searches.delete(sample.getSampleId());
+        searches.put(sample.getSampleId(), null); // a delete that does not decode the old value
         evicted.increment();
         // every prefix before the first unexplored one still reached the answer: the pit lies after them
         int reached = 0;
@@ -195,7 +195,7 @@ public final class PitSearchProcessor {
     /** Emits the reward (and the pair when a chosen side exists); pit 0 means every prefix still reached the answer. */
     private void finish(PitSearch search, int pit, long timestamp) {
       GradedSample sample = search.getSample();
-      searches.delete(sample.getSampleId());
+      searches.put(sample.getSampleId(), null); // a delete that does not decode the old value
       Map<String, String> details = new HashMap<>();
       details.put("explored", String.valueOf(search.getCorrectCounts().size()));
       details.put("steps", String.valueOf(sample.getSteps().size()));

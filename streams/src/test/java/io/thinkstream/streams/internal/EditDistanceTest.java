@@ -1,5 +1,6 @@
 package io.thinkstream.streams.internal;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.util.Random;
@@ -52,6 +53,23 @@ class EditDistanceTest {
     assertEquals(0, v.words("  \t\n ").length);
     assertEquals(3, v.words("\u2003a\tb\r\n\u000Bc\f").length);
     assertEquals(1, v.words("a\u00A0b").length); // no-break space is not regex \\s: one word
+  }
+
+  @Test
+  void vocabularyGivesEachDistinctWordOneIdAcrossTexts() {
+    // enough words to grow the table several times, and words of equal hash ("Aa" and "BB")
+    EditDistance.Vocabulary v = new EditDistance.Vocabulary();
+    StringBuilder first = new StringBuilder("Aa BB ");
+    for (int i = 0; i < 3000; i++) {
+      first.append("w").append(i).append(' ');
+    }
+    int[] a = v.words(first.toString());
+    int[] b = v.words("w2999 BB x Aa w0 x");
+    assertEquals(3002, a.length);
+    for (int i = 0; i < a.length; i++) {
+      assertEquals(i, a[i]); // ids in order of first sight
+    }
+    assertArrayEquals(new int[] {3001, 1, 3002, 0, 2, 3002}, b);
   }
 
   @Test
