@@ -249,7 +249,8 @@ public final class ModelBench {
   }
 
   /**
-   * The timed training step: one {@link LmTrainer} over one random batch of {@code batch} rows of
+   * The timed training step: one {@link LmTrainer} (the flat {@link AdamW}, with the settings
+   * the twin copies) over one random batch of {@code batch} rows of
    * {@code rowWidth} tokens (one segment per row, every next-token loss counted), kept across runs
    * as the twin keeps its optimizer. Each run is one untimed step, then {@code trainSteps} timed.
    */
@@ -260,7 +261,9 @@ public final class ModelBench {
 
     Training(Transformer model, Options o) {
       this.o = o;
-      this.trainer = new LmTrainer(model, new LmTrainer.Schedule(1e-4f, 1, o.trainSteps() + 2), 0f);
+      // the trainer's defaults (TrainerConfig): betas (0.9, 0.95), decay 0.01 off norms and embeddings, clip 1.0
+      this.trainer = new LmTrainer(model, new AdamW.Settings(new LmTrainer.Schedule(1e-4f, 1, o.trainSteps() + 2),
+          0.9, 0.95, 1e-8, 0.01, 1.0, false));
       int vocab = model.config().vocabSize();
       SplittableRandom rnd = new SplittableRandom(3);
       int[][] tokens = new int[o.batch()][o.rowWidth()];
