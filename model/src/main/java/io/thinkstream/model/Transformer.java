@@ -192,19 +192,33 @@ public final class Transformer implements AutoCloseable {
    * {@link #forward} under the mask the blocks describe, without computing hidden blocks.
    */
   public NDArray forward(NDArray tokens, NDArray positions, AttentionBlocks blocks) {
-    NDList cosSin = rotary.angles(positions, dtype); // 2 x (B, 1, T, hs/2)
-    AttentionBlocks.Arrays arrays = blocks.toArrays(tokens.getManager(), dtype);
-    return head(hidden(tokens, layer -> (attn, h) -> attn.forward(h, cosSin, arrays))); // (B, T, V)
+    Rotary.Factors rope = rotary(positions); // 4 x (B, T, 1, hs), (hs, hs)
+    AttentionBlocks.Arrays a = blocks.toArrays(tokens.getManager(), dtype);
+    List<NDArray> masks = a.masks().stream().map(m -> Attention.groupedMask(m, groupSize())).toList(); // groups x (B, 1, g*Lq, Lk)
+    AttentionBlocks.Arrays arrays = new AttentionBlocks.Arrays(a.queries(), a.querySplits(), a.keys(), a.keySplits(),
+        masks, a.slot());
+    return head(hidden(tokens, layer -> (attn, h) -> attn.forward(h, rope, arrays))); // (B, T, V)
   }
 
   private NDArray hidden(NDArray tokens, NDArray positions, NDArray mask, KvCache cache) {
     NDArray additive = mask.getDataType() == dtype ? mask : mask.toType(dtype, false); // (B, 1, T, S)
-    NDList cosSin = rotary.angles(positions, dtype); // 2 x (B, 1, T, hs/2)
-    NDArray x = hidden(tokens, layer -> (attn, h) -> attn.forward(h, cosSin, additive, cache, layer)); // (B, T, C)
+    NDArray grouped = Attention.groupedMask(additive, groupSize()); // (B, 1, g*T, S)
+    Rotary.Factors rope = rotary(positions); // 4 x (B, T, 1, hs), (hs, hs)
+    NDArray x = hidden(tokens, layer -> (attn, h) -> attn.forward(h, rope, grouped, cache, layer)); // (B, T, C)
     if (cache != null) {
       cache.advance(Math.toIntExact(tokens.getShape().get(1)));
     }
     return x;
+  }
+
+  /** The rotary factors of a full pass, the queries' carrying the attention scale 1/sqrt(hs). */
+  private Rotary.Factors rotary(NDArray positions) {
+    return rotary.factors(positions, dtype, 1.0 / Math.sqrt(config.headDim()));
+  }
+
+  /** Query heads per kv head. */
+  private int groupSize() {
+    return config.numHeads() / config.numKvHeads();
   }
 
   private NDArray hidden(NDArray tokens, IntFunction<BiFunction<Attention, NDArray, NDArray>> attention) {

@@ -86,7 +86,59 @@ public final class Rotary {
     return cs;
   }
 
-  /** Rotates x (B, n, T, hs) by the angles of {@link #angles}. */
+  /**
+   * The full pass's rotary factors, shared by every layer: rotating x is x cos + (x turn) sin, with
+   * cos and sin over the full head dim and turn the rotate_half matrix, so a rotation is one small
+   * matrix product and three elementwise ops instead of split, four products and concat. The
+   * query factors carry {@code queryScale} (the attention's 1/sqrt(hs); rotation is linear, so it
+   * commutes), which spares a pass over the (T, S) scores. Each array outlives the backward pass
+   * that reads it (they live in the manager of the positions, the step's).
+   */
+  public record Factors(NDArray cosQ, NDArray sinQ, NDArray cosK, NDArray sinK, NDArray turn) {
+    /** Queries (B, T, nh, hs), rotated and scaled. */
+    public NDArray queries(NDArray q) {
+      return rotate(q, cosQ, sinQ, turn); // (B, T, nh, hs)
+    }
+
+    /** Keys (B, T, nkv, hs), rotated. */
+    public NDArray keys(NDArray k) {
+      return rotate(k, cosK, sinK, turn); // (B, T, nkv, hs)
+    }
+
+    private static NDArray rotate(NDArray x, NDArray cos, NDArray sin, NDArray turn) { // x: (B, T, n, hs)
+      NDArray turned = x.matMul(turn).muli(sin); // (B, T, n, hs)  rotate_half(x) sin
+      return x.mul(cos).addi(turned); // (B, T, n, hs)
+    }
+  }
+
+  /** {@link Factors} for positions (B, T): cos and sin (B, T, 1, hs), turn (hs, hs). */
+  public Factors factors(NDArray positions, DataType dtype, double queryScale) {
+    NDManager manager = positions.getManager();
+    int half = invFreq.length;
+    float[] doubled = new float[2 * half];
+    System.arraycopy(invFreq, 0, doubled, 0, half);
+    System.arraycopy(invFreq, 0, doubled, half, half);
+    NDArray freq = manager.create(doubled).toType(dtype, false); // (hs)
+    NDArray angle = positions.toType(dtype, false).expandDims(2).mul(freq); // (B, T, hs)  angles as in angles()
+    NDArray cos = angle.cos().expandDims(2); // (B, T, 1, hs)
+    NDArray sin = angle.sin().expandDims(2); // (B, T, 1, hs)
+    NDArray scale = Attention.scalar(cos, queryScale); // ()
+    return new Factors(cos.mul(scale), sin.mul(scale), cos, sin, turn(manager, dtype)); // 4 x (B, T, 1, hs), (hs, hs)
+  }
+
+  /** R (hs, hs) with x R = rotate_half(x) = [-x2, x1]. */
+  private NDArray turn(NDManager manager, DataType dtype) {
+    int half = invFreq.length;
+    int hs = 2 * half;
+    float[] r = new float[hs * hs];
+    for (int j = 0; j < half; j++) {
+      r[(j + half) * hs + j] = -1f;
+      r[j * hs + j + half] = 1f;
+    }
+    return manager.create(r, new Shape(hs, hs)).toType(dtype, false); // (hs, hs)
+  }
+
+  /** Rotates x (B, n, T, hs) by the angles of {@link #angles}: the reference form of {@link Factors}. */
   public static NDArray apply(NDArray x, NDList cosSin) {
     NDArray cos = cosSin.get(0); // (B, 1, T, hs/2)
     NDArray sin = cosSin.get(1); // (B, 1, T, hs/2)
