@@ -128,12 +128,15 @@ public final class LmTrainer {
 
   /**
    * Summed weighted next-token negative log-likelihood of {@code tokens} (B, T) at {@code positions}
-   * under {@code mask} (B, 1, T, T): the core every row layout shares. A scalar in {@code step}.
+   * under {@code mask} (B, 1, T, T): the core every row layout shares. The mask must be causal
+   * (hide every key after its query; segments, padding and turns may hide more), as every layout's
+   * is: the pass skips the hidden triangle ({@link Transformer#forwardCausal}). A scalar in
+   * {@code step}.
    */
   public static NDArray nll(Transformer model, NDManager step, int[][] tokens, NDArray positions, NDArray mask,
       int[][] targets, float[][] weights) {
     NDArray ids = step.create(tokens); // (B, T)
-    NDArray logits = model.forward(ids, positions, mask, null); // (B, T, V)
+    NDArray logits = model.forwardCausal(ids, positions, mask); // (B, T, V)
     return nll(model, step, logits, targets, weights); // ()
   }
 

@@ -188,6 +188,20 @@ public final class Transformer implements AutoCloseable {
   }
 
   /**
+   * Like {@link #forward} without a cache, for a causal {@code mask} (B, 1, T, T): one that hides
+   * every key after its query, whatever else it hides (segments, padding, turns). Queries attend in
+   * chunks of {@link Attention#CHUNK} over their key prefix only, so the hidden upper triangle of
+   * the scores is never computed; the logits (B, T, V) equal the dense pass's.
+   */
+  public NDArray forwardCausal(NDArray tokens, NDArray positions, NDArray mask) {
+    NDArray additive = mask.getDataType() == dtype ? mask : mask.toType(dtype, false); // (B, 1, T, T)
+    long[] ends = Attention.chunkEnds(tokens.getShape().get(1));
+    List<NDArray> masks = Attention.chunkMasks(additive, ends, groupSize()); // chunks x (B, 1, g*L_i, e_i)
+    Rotary.Factors rope = rotary(positions); // 4 x (B, T, 1, hs), (hs, hs)
+    return head(hidden(tokens, layer -> (attn, h) -> attn.forwardCausal(h, rope, ends, masks))); // (B, T, V)
+  }
+
+  /**
    * Logits for tokens (B, T) at positions (B, T) with block-sparse attention: the same as the dense
    * {@link #forward} under the mask the blocks describe, without computing hidden blocks.
    */

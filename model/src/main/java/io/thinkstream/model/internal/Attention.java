@@ -4,12 +4,15 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.types.SparseFormat;
 import ai.djl.nn.core.Embedding;
 import ai.djl.nn.core.Linear;
 import io.thinkstream.model.AttentionBlocks;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * Grouped-query self-attention (Ainslie et al. 2023) with rotary positions and an explicit
@@ -63,6 +66,57 @@ public final class Attention {
    */
   public static NDArray groupedMask(NDArray mask, int g) {
     return g == 1 ? mask : mask.tile(new long[] {1, 1, g, 1}); // (B, 1, g*T, S)
+  }
+
+  /**
+   * Queries longer than this attend in chunks under a causal mask ({@link #forwardCausal}): 64
+   * keeps each chunk's products large while skipping most of the hidden triangle.
+   */
+  public static final int CHUNK = 64;
+
+  /** Where the query chunks of a causal pass over T positions end: CHUNK, 2 CHUNK, ..., T. */
+  public static long[] chunkEnds(long t) {
+    int n = Math.toIntExact((t + CHUNK - 1) / CHUNK);
+    long[] ends = new long[Math.max(1, n)];
+    for (int i = 0; i < ends.length; i++) {
+      ends[i] = Math.min(t, (long) (i + 1) * CHUNK);
+    }
+    return ends;
+  }
+
+  /**
+   * x (B, T, C) under a causal mask, in query chunks: chunk i, rows [e_(i-1), e_i), attends to
+   * keys [0, e_i) only, under {@code masks.get(i)} (B, 1, g*L_i, e_i), the grouped rows of the full
+   * mask restricted there. A causal mask (segments, padding and turns only hide more) hides every
+   * later key, so the scores of the hidden upper triangle — about (n - 1) / 2n of them with n
+   * chunks — are never computed, and the result equals {@link #forward}'s.
+   */
+  public NDArray forwardCausal(NDArray x, Rotary.Factors rope, long[] ends, List<NDArray> masks) {
+    NDArray[] qkv = project(x, rope);
+    NDList qs = split(qkv[0], java.util.Arrays.copyOf(ends, ends.length - 1)); // chunks x (B, L_i, nh, hs)
+    NDArray kT = qkv[1].transpose(0, 2, 3, 1); // (B, nkv, hs, T)
+    NDArray v = qkv[2].transpose(0, 2, 1, 3); // (B, nkv, T, hs)
+    NDList outs = new NDList();
+    for (int i = 0; i < ends.length; i++) {
+      NDArray ki = kT.get(new NDIndex(":, :, :, :{}", ends[i])); // (B, nkv, hs, e_i)
+      NDArray vi = v.get(new NDIndex(":, :, :{}", ends[i])); // (B, nkv, e_i, hs)
+      outs.add(heads(attend(grouped(qs.get(i)), ki, vi, masks.get(i)))); // (B, L_i, nh*hs)
+    }
+    return output(outs.size() == 1 ? outs.head() : NDArrays.concat(outs, 1)); // (B, T, C)
+  }
+
+  /**
+   * The chunk masks of {@link #forwardCausal} from a full additive mask (B, 1, T, T): rows
+   * [e_(i-1), e_i), columns [0, e_i), grouped; built once per pass and shared by every layer.
+   */
+  public static List<NDArray> chunkMasks(NDArray mask, long[] ends, int g) {
+    List<NDArray> out = new ArrayList<>();
+    long from = 0;
+    for (long e : ends) {
+      out.add(groupedMask(mask.get(new NDIndex(":, :, {}:{}, :{}", from, e, e)), g)); // (B, 1, g*L_i, e_i)
+      from = e;
+    }
+    return out;
   }
 
   /**
