@@ -1,7 +1,6 @@
 package io.thinkstream.model.internal;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.types.DataType;
@@ -19,15 +18,6 @@ public final class Rotary {
     for (int i = 0; i < invFreq.length; i++) {
       invFreq[i] = (float) (1.0 / Math.pow(theta, (2.0 * i) / headDim));
     }
-  }
-
-  /** Cosines and sines for positions (B, T): two arrays of shape (B, 1, T, hs/2). */
-  public NDList angles(NDArray positions, DataType dtype) {
-    NDArray freq = positions.getManager().create(invFreq).toType(dtype, false); // (hs/2)
-    NDArray angle = positions.toType(dtype, false).expandDims(2).mul(freq); // (B, T, hs/2)
-    NDArray cos = angle.cos().expandDims(1); // (B, 1, T, hs/2)
-    NDArray sin = angle.sin().expandDims(1); // (B, 1, T, hs/2)
-    return new NDList(cos, sin);
   }
 
   /**
@@ -65,7 +55,7 @@ public final class Rotary {
   /**
    * The cached step's factors for positions (B, T): (B, T, heads, 2 hs) flattened, heads =
    * rotated + plain. A rotated head gets (cos | sin) of its token's position from {@code turns},
-   * a plain one (v) (1 | 0). Angles are float products, as in {@link #angles}.
+   * a plain one (v) (1 | 0). Angles are float products, as in {@link #factors}.
    */
   public static float[] stepFactors(int[][] positions, float[][] turns, int rotated, int plain) {
     int hs2 = turns[0].length;
@@ -119,7 +109,7 @@ public final class Rotary {
     System.arraycopy(invFreq, 0, doubled, 0, half);
     System.arraycopy(invFreq, 0, doubled, half, half);
     NDArray freq = manager.create(doubled).toType(dtype, false); // (hs)
-    NDArray angle = positions.toType(dtype, false).expandDims(2).mul(freq); // (B, T, hs)  angles as in angles()
+    NDArray angle = positions.toType(dtype, false).expandDims(2).mul(freq); // (B, T, hs)  float products, as the step table's
     NDArray cos = angle.cos().expandDims(2); // (B, T, 1, hs)
     NDArray sin = angle.sin().expandDims(2); // (B, T, 1, hs)
     NDArray scale = Attention.scalar(cos, queryScale); // ()
@@ -136,18 +126,5 @@ public final class Rotary {
       r[j * hs + j + half] = 1f;
     }
     return manager.create(r, new Shape(hs, hs)).toType(dtype, false); // (hs, hs)
-  }
-
-  /** Rotates x (B, n, T, hs) by the angles of {@link #angles}: the reference form of {@link Factors}. */
-  public static NDArray apply(NDArray x, NDList cosSin) {
-    NDArray cos = cosSin.get(0); // (B, 1, T, hs/2)
-    NDArray sin = cosSin.get(1); // (B, 1, T, hs/2)
-    long half = x.getShape().get(3) / 2;
-    NDList halves = x.split(new long[] {half}, 3);
-    NDArray x1 = halves.get(0); // (B, n, T, hs/2)
-    NDArray x2 = halves.get(1); // (B, n, T, hs/2)
-    NDArray r1 = x1.mul(cos).sub(x2.mul(sin)); // (B, n, T, hs/2)
-    NDArray r2 = x2.mul(cos).add(x1.mul(sin)); // (B, n, T, hs/2)
-    return r1.concat(r2, 3); // (B, n, T, hs)
   }
 }
