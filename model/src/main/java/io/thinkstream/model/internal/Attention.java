@@ -98,8 +98,9 @@ public final class Attention {
     NDArray v = qkv[2].transpose(0, 2, 1, 3); // (B, nkv, T, hs)
     NDList outs = new NDList();
     for (int i = 0; i < ends.length; i++) {
-      NDArray ki = kT.get(new NDIndex(":, :, :, :{}", ends[i])); // (B, nkv, hs, e_i)
-      NDArray vi = v.get(new NDIndex(":, :, :{}", ends[i])); // (B, nkv, e_i, hs)
+      boolean last = i == ends.length - 1; // the whole row: no slice, whose backward would write a zero-padded copy
+      NDArray ki = last ? kT : kT.get(new NDIndex(":, :, :, :{}", ends[i])); // (B, nkv, hs, e_i)
+      NDArray vi = last ? v : v.get(new NDIndex(":, :, :{}", ends[i])); // (B, nkv, e_i, hs)
       outs.add(heads(attend(grouped(qs.get(i)), ki, vi, masks.get(i)))); // (B, L_i, nh*hs)
     }
     return output(outs.size() == 1 ? outs.head() : NDArrays.concat(outs, 1)); // (B, T, C)
