@@ -1,4 +1,4 @@
-"""PyTorch-eager twin of thinkstream's policy and of `thinkstream bench model`'s sampling loop.
+"""PyTorch-eager twin of thinkstream's policy and of `thinkstream bench model`'s sampling and training loops.
 
 The same Llama architecture as model/src/main/java/io/thinkstream/model/Transformer.java and
 internal/*: RMSNorm, RoPE from explicit position ids ("rotate half" layout), grouped-query
@@ -11,9 +11,19 @@ The sampling loop is the benchmark's: batch 8, prompt 32, 128 new tokens, temper
 filter, no early stop, a KV cache preallocated for prompt + new tokens and written in place, the LM
 head on the last position only, one multinomial draw per row and step, gradients off.
 
+The training step is ModelBench.trainTokensPerSecond's: batch 8 x 256, one segment per row (the
+causal mask and the position ids built from the segment ids every step, as Masks does), weighted
+next-token cross entropy over every trained token, backward, global-norm clipping to 1.0 and
+AdamW (lr 1e-4 with one warm-up step then cosine, betas (0.9, 0.95), eps 1e-8, decoupled decay
+0.01 on every matrix but the embedding, none on the norms and the embedding: the trainer's
+defaults and its AdamW's groups), timed over 20 steps after one warm-up step. It is written as a
+user would: nn.Parameter leaves, F.cross_entropy, F.silu, torch.optim.AdamW with its defaults and
+LambdaLR; the layer code is the same as the sampling loop's.
+
 Run alone:   python bench/twin.py --checkpoint DIR [--threads N] [--repeats 3]
-Run served:  python bench/twin.py --checkpoint DIR --serve   (one timed run per "run" line on
-             stdin, one JSON line per run on stdout; `thinkstream bench model --vs-pytorch` drives it)
+Run served:  python bench/twin.py --checkpoint DIR --serve   (one timed run per "run" (sampling)
+             or "train" (training) line on stdin, one JSON line per run on stdout;
+             `thinkstream bench model --vs-pytorch` drives it)
 The last line printed is one JSON object.
 """
 
@@ -56,7 +66,8 @@ class Llama:
 
     def __init__(self, config, weights):
         self.c = config
-        self.w = weights
+        self.w = {name: torch.nn.Parameter(w) for name, w in weights.items()}  # leaves: the training step updates them
+        weights = self.w
         self.nh = config["num_attention_heads"]
         self.nkv = config.get("num_key_value_heads", self.nh)
         self.hs = config["hidden_size"] // self.nh
@@ -78,8 +89,8 @@ class Llama:
         x1, x2 = x.chunk(2, dim=-1)  # 2 x (B, n, T, hs/2)
         return torch.cat((x1 * cos - x2 * sin, x2 * cos + x1 * sin), dim=-1)  # (B, n, T, hs)
 
-    def forward(self, tokens, positions, mask, cache, start):
-        """Logits (B, V) of the last column for tokens (B, T) written at cache columns [start, start+T)."""
+    def hidden(self, tokens, positions, mask, cache=None, start=0):
+        """The residual stream (B, T, C) for tokens (B, T); with a cache, written at columns [start, start+T)."""
         b, t = tokens.shape
         s = start + t
         nh, nkv, hs, g = self.nh, self.nkv, self.hs, self.nh // self.nkv
@@ -92,10 +103,11 @@ class Llama:
             k = F.linear(h, self.w[p + "self_attn.k_proj.weight"]).view(b, t, nkv, hs).transpose(1, 2)  # (B, nkv, T, hs)
             v = F.linear(h, self.w[p + "self_attn.v_proj.weight"]).view(b, t, nkv, hs).transpose(1, 2)  # (B, nkv, T, hs)
             q, k = self.rotate(q, cos, sin), self.rotate(k, cos, sin)
-            keys, values = cache[i]
-            keys[:, :, start:s] = k
-            values[:, :, start:s] = v
-            k, v = keys[:, :, :s], values[:, :, :s]  # (B, nkv, S, hs)
+            if cache is not None:
+                keys, values = cache[i]
+                keys[:, :, start:s] = k
+                values[:, :, start:s] = v
+                k, v = keys[:, :, :s], values[:, :, :s]  # (B, nkv, S, hs)
             qg = q.reshape(b, nkv, g * t, hs)  # (B, nkv, g*T, hs)
             att = (qg @ k.transpose(2, 3)) * (1.0 / math.sqrt(hs))  # (B, nkv, g*T, S)
             att = (att.view(b, nkv, g, t, s) + mask.unsqueeze(1)).softmax(-1).view(b, nkv, g * t, s)  # (B, nkv, g*T, S)
@@ -105,8 +117,19 @@ class Llama:
             gate = F.linear(h, self.w[p + "mlp.gate_proj.weight"])  # (B, T, F)
             up = F.linear(h, self.w[p + "mlp.up_proj.weight"])  # (B, T, F)
             x = x + F.linear(F.silu(gate) * up, self.w[p + "mlp.down_proj.weight"])  # (B, T, C)
+        return x
+
+    def forward(self, tokens, positions, mask, cache, start):
+        """Logits (B, V) of the last column for tokens (B, T) written at cache columns [start, start+T)."""
+        x = self.hidden(tokens, positions, mask, cache, start)  # (B, T, C)
         last = self.rms(x[:, -1], self.w["model.norm.weight"])  # (B, C)
         return F.linear(last, self.lm_head)  # (B, V)
+
+    def logits(self, tokens, positions, mask):
+        """Logits (B, T, V) of every position, no cache: the training forward pass."""
+        x = self.rms(self.hidden(tokens, positions, mask), self.w["model.norm.weight"])  # (B, T, C)
+        return F.linear(x, self.lm_head)  # (B, T, V)
+
 
 
 def prompts(batch, length, vocab):
@@ -138,6 +161,83 @@ def sample(model, prompt, new_tokens, seed):
     return out
 
 
+def train_batch(batch, width, vocab):
+    """ModelBench's training batch: random tokens and targets, one segment per row, every weight 1."""
+    g = torch.Generator().manual_seed(3)
+    tokens = torch.randint(0, vocab, (batch, width), generator=g)  # (B, T)
+    targets = torch.randint(0, vocab, (batch, width), generator=g)  # (B, T)
+    segments = torch.ones(batch, width, dtype=torch.long)  # (B, T)
+    weights = torch.ones(batch, width)  # (B, T)
+    return tokens, segments, targets, weights
+
+
+def layout(segments):
+    """Masks.positions and Masks.causal: positions restart at each segment, padding (0) sees nothing."""
+    b, t = segments.shape
+    index = torch.arange(t).expand(b, t)  # (B, T)
+    starts = torch.ones_like(segments, dtype=torch.bool)  # (B, T)
+    starts[:, 1:] = segments[:, 1:] != segments[:, :-1]
+    first = torch.where(starts, index, 0).cummax(1).values  # (B, T)  where each position's segment starts
+    positions = torch.where(segments != 0, index - first, 0)  # (B, T)
+    causal = torch.ones(t, t, dtype=torch.bool).tril()  # (T, T)
+    visible = causal & (segments.unsqueeze(2) == segments.unsqueeze(1)) & (segments != 0).unsqueeze(1)  # (B, T, T)
+    mask = torch.zeros(b, 1, t, t).masked_fill(~visible.unsqueeze(1), HIDDEN)  # (B, 1, T, T)
+    return positions, mask
+
+
+def schedule(peak, warmup, total):
+    """LmTrainer.Schedule: linear warm-up, then cosine decay to 10%, by update count."""
+    def lr(n):
+        if n < warmup:
+            return peak * (n + 1) / warmup
+        progress = min(1.0, (n - warmup) / max(1, total - warmup))
+        return peak * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress)))
+    return lr
+
+
+class Training:
+    """The bench's training step: forward, weighted next-token cross entropy, backward, clip, AdamW."""
+
+    def __init__(self, model, batch, width, steps, lr=1e-4, weight_decay=0.01, clip=1.0):
+        self.model = model
+        self.steps = steps
+        self.clip = clip
+        self.batch = train_batch(batch, width, model.c["vocab_size"])
+        params = list(model.w.values())
+        exempt = [w for name, w in model.w.items() if name.endswith("norm.weight") or name == "model.embed_tokens.weight"]
+        decay = [w for w in params if all(w is not e for e in exempt)]
+        self.params = params
+        self.opt = torch.optim.AdamW([{"params": decay, "weight_decay": weight_decay},
+                                      {"params": exempt, "weight_decay": 0.0}],
+                                     lr=lr, betas=(0.9, 0.95), eps=1e-8)
+        lr_at = schedule(lr, 1, steps + 2)
+        self.sched = torch.optim.lr_scheduler.LambdaLR(self.opt, lambda n: lr_at(n) / lr)
+
+    def step(self):
+        tokens, segments, targets, weights = self.batch
+        positions, mask = layout(segments)  # (B, T), (B, 1, T, T)
+        logits = self.model.logits(tokens, positions, mask)  # (B, T, V)
+        nll = F.cross_entropy(logits.flatten(0, 1), targets.flatten(), reduction="none")  # (B*T)
+        loss = (nll * weights.flatten()).sum() / weights.sum()  # ()
+        self.opt.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(self.params, self.clip)
+        self.opt.step()
+        self.sched.step()
+        return loss.item()
+
+    def timed(self):
+        """Train tokens/s over `steps` steps, after one untimed step (as ModelBench times it)."""
+        with torch.enable_grad():
+            self.step()
+            t0 = time.perf_counter()
+            for _ in range(self.steps):
+                self.step()
+            seconds = time.perf_counter() - t0
+        tokens = self.batch[0]
+        return self.steps * tokens.numel() / seconds
+
+
 def timed(model, prompt, new_tokens, seed):
     t0 = time.perf_counter()
     sample(model, prompt, new_tokens, seed)
@@ -156,9 +256,11 @@ def main():
     ap.add_argument("--batch", type=int, default=8)
     ap.add_argument("--prompt", type=int, default=32)
     ap.add_argument("--new-tokens", type=int, default=128)
+    ap.add_argument("--train-width", type=int, default=256, help="training row width (tokens per row)")
+    ap.add_argument("--train-steps", type=int, default=20, help="timed training steps per run (after one untimed)")
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--warmup", type=int, default=30, help="untimed runs first (the Java side's JIT needs 20-30)")
-    ap.add_argument("--serve", action="store_true", help="one timed run per 'run' line on stdin")
+    ap.add_argument("--serve", action="store_true", help="one timed run per 'run' or 'train' line on stdin")
     a = ap.parse_args()
     if a.threads > 0:
         torch.set_num_threads(a.threads)
@@ -167,6 +269,7 @@ def main():
         config = json.load(f)
     model = Llama(config, read_safetensors(os.path.join(a.checkpoint, "model.safetensors")))
     prompt = prompts(a.batch, a.prompt, config["vocab_size"])
+    training = Training(model, a.batch, a.train_width, a.train_steps)
     log = sys.stderr if a.serve else sys.stdout
     print(torch.__config__.show(), file=log)
     print(f"torch {torch.__version__}, {blas()}, intra-op threads {torch.get_num_threads()}, "
@@ -177,14 +280,22 @@ def main():
     if a.serve:
         print(json.dumps(dict(head, ready=True)), flush=True)
         for line in sys.stdin:
-            if line.strip() != "run":
+            command = line.strip()
+            if command == "run":
+                print(json.dumps(dict(head, tokens_per_s=round(timed(model, prompt, a.new_tokens, 1), 1))), flush=True)
+            elif command == "train":
+                print(json.dumps(dict(head, train_tokens_per_s=round(training.timed(), 1))), flush=True)
+            else:
                 break
-            print(json.dumps(dict(head, tokens_per_s=round(timed(model, prompt, a.new_tokens, 1), 1))), flush=True)
         return
     runs = [timed(model, prompt, a.new_tokens, 1) for _ in range(a.repeats)]
     for r in runs:
         print(f"pytorch eager sampling with KV cache: {r:.1f} tokens/s")
-    print(json.dumps(dict(head, tokens_per_s=round(max(runs), 1), runs=[round(r, 1) for r in runs])))
+    train = [training.timed() for _ in range(a.repeats)]
+    for r in train:
+        print(f"pytorch eager training: {r:.1f} tokens/s")
+    print(json.dumps(dict(head, tokens_per_s=round(max(runs), 1), runs=[round(r, 1) for r in runs],
+                          train_tokens_per_s=round(max(train), 1), train_runs=[round(r, 1) for r in train])))
 
 
 if __name__ == "__main__":

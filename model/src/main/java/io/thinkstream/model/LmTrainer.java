@@ -4,19 +4,19 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.training.GradientCollector;
-import ai.djl.training.optimizer.Optimizer;
 import ai.djl.training.tracker.Tracker;
 import io.thinkstream.model.internal.Attention;
 import java.util.List;
-import java.util.Map;
 import java.util.function.Function;
 
 /**
- * Next-token training of a {@link Transformer}: weighted cross-entropy, backward, AdamW.
+ * Next-token training of a {@link Transformer}: weighted cross-entropy, backward, the flat
+ * {@link AdamW} update.
  *
  * <p>Each step runs in its own sub-manager, so the model's manager holds the same arrays after
- * every step (parameters, and AdamW's moments from the first step on). DJL's collector does not
- * zero gradients; the AdamW update does, so every step starts from zero.
+ * every step (parameters, and AdamW's moments, made with the trainer). DJL's collector does not
+ * zero gradients; the AdamW update does, so every step starts from zero. A non-finite loss or
+ * gradient skips the update.
  */
 public final class LmTrainer {
   /**
@@ -65,16 +65,16 @@ public final class LmTrainer {
   }
 
   private final Transformer model;
-  private final Optimizer optimizer;
+  private final AdamW optimizer;
 
+  /** AdamW with betas (0.9, 0.95), eps 1e-8, no clipping, no decay on norms and embeddings. */
   public LmTrainer(Transformer model, Schedule schedule, float weightDecay) {
+    this(model, new AdamW.Settings(schedule, 0.9, 0.95, 1e-8, weightDecay, 0, false));
+  }
+
+  public LmTrainer(Transformer model, AdamW.Settings settings) {
     this.model = model;
-    this.optimizer = Optimizer.adamW()
-        .optLearningRateTracker(schedule)
-        .optWeightDecays(weightDecay)
-        .optBeta2(0.95f)
-        .build();
-    model.requireGradients();
+    this.optimizer = new AdamW(model, settings);
   }
 
   /**
@@ -104,13 +104,7 @@ public final class LmTrainer {
         loss += l.toType(DataType.FLOAT32, false).getFloat();
       }
     }
-    try (NDManager step = model.newStepManager()) {
-      for (Map.Entry<String, NDArray> p : model.parameters().entrySet()) {
-        NDArray grad = p.getValue().getGradient(); // a view attached to the model's manager
-        grad.attach(step); // ... so it must die with the step
-        optimizer.update(p.getKey(), p.getValue(), grad);
-      }
-    }
+    optimizer.step(Float.isFinite(loss));
     return loss;
   }
 
@@ -134,12 +128,15 @@ public final class LmTrainer {
 
   /**
    * Summed weighted next-token negative log-likelihood of {@code tokens} (B, T) at {@code positions}
-   * under {@code mask} (B, 1, T, T): the core every row layout shares. A scalar in {@code step}.
+   * under {@code mask} (B, 1, T, T): the core every row layout shares. The mask must be causal
+   * (hide every key after its query; segments, padding and turns may hide more), as every layout's
+   * is: the pass skips the hidden triangle ({@link Transformer#forwardCausal}). A scalar in
+   * {@code step}.
    */
   public static NDArray nll(Transformer model, NDManager step, int[][] tokens, NDArray positions, NDArray mask,
       int[][] targets, float[][] weights) {
     NDArray ids = step.create(tokens); // (B, T)
-    NDArray logits = model.forward(ids, positions, mask, null); // (B, T, V)
+    NDArray logits = model.forwardCausal(ids, positions, mask); // (B, T, V)
     return nll(model, step, logits, targets, weights); // ()
   }
 

@@ -23,11 +23,27 @@ public final class Masks {
     int b = segments.length;
     int t = segments[0].length;
     float[] data = new float[b * t * t];
+    java.util.Arrays.fill(data, HIDDEN);
     for (int r = 0; r < b; r++) {
+      int[] seg = segments[r];
+      java.util.Set<Integer> ended = new java.util.HashSet<>(); // ids of the runs before the current one
+      int start = 0; // first position of the current run of one id
       for (int i = 0; i < t; i++) {
-        for (int j = 0; j < t; j++) {
-          boolean visible = j <= i && segments[r][j] != 0 && segments[r][j] == segments[r][i];
-          data[(r * t + i) * t + j] = visible ? 0f : HIDDEN;
+        if (i > 0 && seg[i] != seg[i - 1]) {
+          ended.add(seg[i - 1]);
+          start = i;
+        }
+        if (seg[i] == 0) {
+          continue;
+        }
+        int row = (r * t + i) * t;
+        java.util.Arrays.fill(data, row + start, row + i + 1, 0f); // keys [start, i] of the current run
+        if (ended.contains(seg[i])) { // the id ran before too: those keys are visible as well
+          for (int j = 0; j < start; j++) {
+            if (seg[j] == seg[i]) {
+              data[row + j] = 0f;
+            }
+          }
         }
       }
     }

@@ -31,8 +31,9 @@ import java.util.stream.Stream;
  * line printed is one JSON object.
  *
  * <p>With a {@link Twin} ({@code --vs-pytorch}) the same weights are written as a checkpoint and
- * {@code bench/twin.py}, the PyTorch-eager twin of the model and of this sampling loop, is started
- * once; Java and PyTorch runs then alternate {@code repeats} times at the same intra-op thread count.
+ * {@code bench/twin.py}, the PyTorch-eager twin of the model and of these sampling and training
+ * loops, is started once; Java and PyTorch sampling runs, then training runs, alternate
+ * {@code repeats} times each at the same intra-op thread count.
  */
 public final class ModelBench {
   /** The PyTorch twin: the venv's python and the path of {@code bench/twin.py}. */
@@ -59,10 +60,18 @@ public final class ModelBench {
     }
   }
 
-  /** Java and PyTorch tokens/s of each alternating run, and the torch version the twin ran. */
-  public record Versus(List<Double> java, List<Double> pytorch, String torch) {
+  /**
+   * Java and PyTorch tokens/s of each alternating sampling run and training run, and the torch
+   * version the twin ran.
+   */
+  public record Versus(List<Double> java, List<Double> pytorch, List<Double> javaTrain, List<Double> pytorchTrain,
+      String torch) {
     public double ratio() {
       return best(java) / best(pytorch);
+    }
+
+    public double trainRatio() {
+      return best(javaTrain) / best(pytorchTrain);
     }
   }
 
@@ -77,7 +86,9 @@ public final class ModelBench {
         return base + "}";
       }
       return base + String.format(Locale.ROOT, ", \"java_tokens_per_s\": %s, \"pytorch_tokens_per_s\": %s, "
-          + "\"ratio_vs_pytorch\": %.3f, \"torch\": \"%s\"}", list(versus.java()), list(versus.pytorch()), versus.ratio(), versus.torch());
+          + "\"ratio_vs_pytorch\": %.3f, \"java_train_tokens_per_s\": %s, \"pytorch_train_tokens_per_s\": %s, "
+          + "\"train_ratio_vs_pytorch\": %.3f, \"torch\": \"%s\"}", list(versus.java()), list(versus.pytorch()),
+          versus.ratio(), list(versus.javaTrain()), list(versus.pytorchTrain()), versus.trainRatio(), versus.torch());
     }
   }
 
@@ -116,8 +127,10 @@ public final class ModelBench {
       }
       out.printf("sampling with KV cache:    %.1f tokens/s (best of %d)%n", cached, o.repeats());
       out.printf("sampling, full recompute:  %.1f tokens/s (best of %d)%n", full, o.repeats());
-      Versus versus = o.twin() == null ? null : versus(model, tok, o, threads, () -> gen.generate(requests, params), out);
-      double train = trainTokensPerSecond(model, o, config.vocabSize());
+      Training training = new Training(model, o);
+      Versus versus = o.twin() == null ? null
+          : versus(model, tok, o, threads, () -> gen.generate(requests, params), training, out);
+      double train = versus == null ? training.tokensPerSecond() : best(versus.javaTrain());
       out.printf("training:                  %.1f tokens/s%n", train);
       Result r = new Result(model.device().toString(), threads, train, cached, full, cached / full, versus);
       out.println(r.json());
@@ -125,8 +138,12 @@ public final class ModelBench {
     }
   }
 
-  /** Alternates Java KV-cache sampling with the PyTorch twin's, same weights, same thread count. */
-  private static Versus versus(Transformer model, Tokenizer tok, Options o, int threads, Runnable sample, PrintStream out) {
+  /**
+   * Alternates Java KV-cache sampling with the PyTorch twin's, then Java training steps with the
+   * twin's, same weights, same thread count.
+   */
+  private static Versus versus(Transformer model, Tokenizer tok, Options o, int threads, Runnable sample,
+      Training training, PrintStream out) {
     Twin twin = o.twin();
     if (!Files.isExecutable(twin.python())) {
       throw new IllegalArgumentException("no python at " + twin.python() + "; set up the twin's venv with: "
@@ -141,7 +158,8 @@ public final class ModelBench {
       Checkpoints.save(model, tok, dir);
       List<String> command = List.of(twin.python().toString(), twin.script().toString(), "--checkpoint", dir.toString(),
           "--threads", String.valueOf(threads), "--batch", String.valueOf(o.batch()), "--prompt",
-          String.valueOf(o.promptLength()), "--new-tokens", String.valueOf(o.newTokens()), "--warmup", String.valueOf(WARMUPS), "--serve");
+          String.valueOf(o.promptLength()), "--new-tokens", String.valueOf(o.newTokens()), "--warmup", String.valueOf(WARMUPS),
+          "--train-width", String.valueOf(o.rowWidth()), "--train-steps", String.valueOf(o.trainSteps()), "--serve");
       Process py = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
       try (BufferedReader in = new BufferedReader(new InputStreamReader(py.getInputStream(), StandardCharsets.UTF_8));
            Writer cmd = new java.io.OutputStreamWriter(py.getOutputStream(), StandardCharsets.UTF_8)) {
@@ -158,11 +176,23 @@ public final class ModelBench {
           out.printf("run %d: java %.1f tokens/s, pytorch eager %.1f tokens/s, ratio %.3f%n",
               i + 1, java.get(i), pytorch.get(i), java.get(i) / pytorch.get(i));
         }
+        List<Double> javaTrain = new ArrayList<>();
+        List<Double> pytorchTrain = new ArrayList<>();
+        for (int i = 0; i < o.repeats(); i++) {
+          javaTrain.add(training.tokensPerSecond());
+          cmd.write("train\n");
+          cmd.flush();
+          pytorchTrain.add(reply(in, command).path("train_tokens_per_s").asDouble());
+          out.printf("train run %d: java %.1f tokens/s, pytorch eager %.1f tokens/s, ratio %.3f%n",
+              i + 1, javaTrain.get(i), pytorchTrain.get(i), javaTrain.get(i) / pytorchTrain.get(i));
+        }
         cmd.write("quit\n");
         cmd.flush();
-        Versus v = new Versus(java, pytorch, ready.path("torch").asText());
-        out.printf("java vs pytorch eager (best of %d each): %.1f / %.1f tokens/s = %.3fx%n",
+        Versus v = new Versus(java, pytorch, javaTrain, pytorchTrain, ready.path("torch").asText());
+        out.printf("java vs pytorch eager sampling (best of %d each): %.1f / %.1f tokens/s = %.3fx%n",
             o.repeats(), best(java), best(pytorch), v.ratio());
+        out.printf("java vs pytorch eager training (best of %d each): %.1f / %.1f tokens/s = %.3fx%n",
+            o.repeats(), best(javaTrain), best(pytorchTrain), v.trainRatio());
         return v;
       } finally {
         py.destroy();
@@ -223,28 +253,47 @@ public final class ModelBench {
     return out;
   }
 
-  private static double trainTokensPerSecond(Transformer model, Options o, int vocab) {
-    LmTrainer trainer = new LmTrainer(model, new LmTrainer.Schedule(1e-4f, 1, o.trainSteps() + 2), 0f);
-    SplittableRandom rnd = new SplittableRandom(3);
-    int[][] tokens = new int[o.batch()][o.rowWidth()];
-    int[][] segments = new int[o.batch()][o.rowWidth()];
-    int[][] targets = new int[o.batch()][o.rowWidth()];
-    float[][] weights = new float[o.batch()][o.rowWidth()];
-    for (int r = 0; r < o.batch(); r++) {
-      for (int i = 0; i < o.rowWidth(); i++) {
-        tokens[r][i] = rnd.nextInt(vocab);
-        targets[r][i] = rnd.nextInt(vocab);
-        segments[r][i] = 1;
-        weights[r][i] = 1;
+  /**
+   * The timed training step: one {@link LmTrainer} (the flat {@link AdamW}, with the settings
+   * the twin copies) over one random batch of {@code batch} rows of
+   * {@code rowWidth} tokens (one segment per row, every next-token loss counted), kept across runs
+   * as the twin keeps its optimizer. Each run is one untimed step, then {@code trainSteps} timed.
+   */
+  private static final class Training {
+    private final LmTrainer trainer;
+    private final LmTrainer.Batch batch;
+    private final Options o;
+
+    Training(Transformer model, Options o) {
+      this.o = o;
+      // the trainer's defaults (TrainerConfig): betas (0.9, 0.95), decay 0.01 off norms and embeddings, clip 1.0
+      this.trainer = new LmTrainer(model, new AdamW.Settings(new LmTrainer.Schedule(1e-4f, 1, o.trainSteps() + 2),
+          0.9, 0.95, 1e-8, 0.01, 1.0, false));
+      int vocab = model.config().vocabSize();
+      SplittableRandom rnd = new SplittableRandom(3);
+      int[][] tokens = new int[o.batch()][o.rowWidth()];
+      int[][] segments = new int[o.batch()][o.rowWidth()];
+      int[][] targets = new int[o.batch()][o.rowWidth()];
+      float[][] weights = new float[o.batch()][o.rowWidth()];
+      for (int r = 0; r < o.batch(); r++) {
+        for (int i = 0; i < o.rowWidth(); i++) {
+          tokens[r][i] = rnd.nextInt(vocab);
+          targets[r][i] = rnd.nextInt(vocab);
+          segments[r][i] = 1;
+          weights[r][i] = 1;
+        }
       }
+      this.batch = new LmTrainer.Batch(tokens, segments, targets, weights);
     }
-    LmTrainer.Batch batch = new LmTrainer.Batch(tokens, segments, targets, weights);
-    trainer.step(batch); // warm-up
-    long t0 = System.nanoTime();
-    for (int i = 0; i < o.trainSteps(); i++) {
-      trainer.step(batch);
+
+    double tokensPerSecond() {
+      trainer.step(batch); // warm-up
+      long t0 = System.nanoTime();
+      for (int i = 0; i < o.trainSteps(); i++) {
+        trainer.step(batch);
+      }
+      double seconds = (System.nanoTime() - t0) / 1e9;
+      return o.trainSteps() * (double) o.batch() * o.rowWidth() / seconds;
     }
-    double seconds = (System.nanoTime() - t0) / 1e9;
-    return o.trainSteps() * (double) o.batch() * o.rowWidth() / seconds;
   }
 }

@@ -61,7 +61,7 @@ public final class Scorer {
   public static NDArray tokenLogProbs(Transformer model, NDManager step, Layout layout) {
     NDArray x = step.create(layout.tokens()); // (B, T)
     NDArray positions = step.create(Masks.positions(layout.segments())); // (B, T)
-    NDArray logits = model.forward(x, positions, Masks.causal(step, layout.segments()), null); // (B, T, V)
+    NDArray logits = model.forwardCausal(x, positions, Masks.causal(step, layout.segments())); // (B, T, V)
     NDArray index = step.create(layout.targets()).toType(DataType.INT64, false).expandDims(2); // (B, T, 1)
     return logits.logSoftmax(2).gather(index, 2).squeeze(2); // (B, T)
   }

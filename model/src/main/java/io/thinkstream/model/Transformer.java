@@ -188,23 +188,51 @@ public final class Transformer implements AutoCloseable {
   }
 
   /**
+   * Like {@link #forward} without a cache, for a causal {@code mask} (B, 1, T, T): one that hides
+   * every key after its query, whatever else it hides (segments, padding, turns). Queries attend in
+   * chunks of {@link Attention#CHUNK} over their key prefix only, so the hidden upper triangle of
+   * the scores is never computed; the logits (B, T, V) equal the dense pass's.
+   */
+  public NDArray forwardCausal(NDArray tokens, NDArray positions, NDArray mask) {
+    NDArray additive = mask.getDataType() == dtype ? mask : mask.toType(dtype, false); // (B, 1, T, T)
+    long[] ends = Attention.chunkEnds(tokens.getShape().get(1));
+    List<NDArray> masks = Attention.chunkMasks(additive, ends, groupSize()); // chunks x (B, 1, g*L_i, e_i)
+    Rotary.Factors rope = rotary(positions); // 4 x (B, T, 1, hs), (hs, hs)
+    return head(hidden(tokens, layer -> (attn, h) -> attn.forwardCausal(h, rope, ends, masks))); // (B, T, V)
+  }
+
+  /**
    * Logits for tokens (B, T) at positions (B, T) with block-sparse attention: the same as the dense
    * {@link #forward} under the mask the blocks describe, without computing hidden blocks.
    */
   public NDArray forward(NDArray tokens, NDArray positions, AttentionBlocks blocks) {
-    NDList cosSin = rotary.angles(positions, dtype); // 2 x (B, 1, T, hs/2)
-    AttentionBlocks.Arrays arrays = blocks.toArrays(tokens.getManager(), dtype);
-    return head(hidden(tokens, layer -> (attn, h) -> attn.forward(h, cosSin, arrays))); // (B, T, V)
+    Rotary.Factors rope = rotary(positions); // 4 x (B, T, 1, hs), (hs, hs)
+    AttentionBlocks.Arrays a = blocks.toArrays(tokens.getManager(), dtype);
+    List<NDArray> masks = a.masks().stream().map(m -> Attention.groupedMask(m, groupSize())).toList(); // groups x (B, 1, g*Lq, Lk)
+    AttentionBlocks.Arrays arrays = new AttentionBlocks.Arrays(a.queries(), a.querySplits(), a.keys(), a.keySplits(),
+        masks, a.slot());
+    return head(hidden(tokens, layer -> (attn, h) -> attn.forward(h, rope, arrays))); // (B, T, V)
   }
 
   private NDArray hidden(NDArray tokens, NDArray positions, NDArray mask, KvCache cache) {
     NDArray additive = mask.getDataType() == dtype ? mask : mask.toType(dtype, false); // (B, 1, T, S)
-    NDList cosSin = rotary.angles(positions, dtype); // 2 x (B, 1, T, hs/2)
-    NDArray x = hidden(tokens, layer -> (attn, h) -> attn.forward(h, cosSin, additive, cache, layer)); // (B, T, C)
+    NDArray grouped = Attention.groupedMask(additive, groupSize()); // (B, 1, g*T, S)
+    Rotary.Factors rope = rotary(positions); // 4 x (B, T, 1, hs), (hs, hs)
+    NDArray x = hidden(tokens, layer -> (attn, h) -> attn.forward(h, rope, grouped, cache, layer)); // (B, T, C)
     if (cache != null) {
       cache.advance(Math.toIntExact(tokens.getShape().get(1)));
     }
     return x;
+  }
+
+  /** The rotary factors of a full pass, the queries' carrying the attention scale 1/sqrt(hs). */
+  private Rotary.Factors rotary(NDArray positions) {
+    return rotary.factors(positions, dtype, 1.0 / Math.sqrt(config.headDim()));
+  }
+
+  /** Query heads per kv head. */
+  private int groupSize() {
+    return config.numHeads() / config.numKvHeads();
   }
 
   private NDArray hidden(NDArray tokens, IntFunction<BiFunction<Attention, NDArray, NDArray>> attention) {

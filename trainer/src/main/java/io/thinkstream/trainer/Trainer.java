@@ -14,6 +14,7 @@ import io.thinkstream.avro.Checkpoint;
 import io.thinkstream.avro.OffsetRange;
 import io.thinkstream.avro.PreferencePair;
 import io.thinkstream.avro.SftExample;
+import io.thinkstream.model.AdamW;
 import io.thinkstream.model.Checkpoints;
 import io.thinkstream.model.Tokenizer;
 import io.thinkstream.model.Transformer;

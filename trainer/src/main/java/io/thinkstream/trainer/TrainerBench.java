@@ -5,6 +5,7 @@ import ai.djl.training.GradientCollector;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.thinkstream.avro.PairKind;
 import io.thinkstream.avro.PreferencePair;
+import io.thinkstream.model.AdamW;
 import io.thinkstream.model.Checkpoints;
 import io.thinkstream.model.ModelConfig;
 import io.thinkstream.model.SyntheticTokenizer;

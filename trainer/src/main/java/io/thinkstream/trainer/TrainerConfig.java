@@ -1,5 +1,6 @@
 package io.thinkstream.trainer;
 
+import io.thinkstream.model.AdamW;
 import io.thinkstream.model.LmTrainer;
 import java.time.Duration;
 import java.util.Map;

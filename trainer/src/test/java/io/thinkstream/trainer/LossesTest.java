@@ -8,6 +8,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.training.GradientCollector;
+import io.thinkstream.model.AdamW;
 import io.thinkstream.model.LmTrainer;
 import io.thinkstream.model.Masks;
 import io.thinkstream.model.ModelConfig;

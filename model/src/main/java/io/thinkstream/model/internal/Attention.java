@@ -4,19 +4,25 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.types.SparseFormat;
 import ai.djl.nn.core.Embedding;
 import ai.djl.nn.core.Linear;
 import io.thinkstream.model.AttentionBlocks;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * Grouped-query self-attention (Ainslie et al. 2023) with rotary positions and an explicit
  * additive mask (B, 1, T, S): 0 where a query may look, a large negative number where it may not.
  * Causal, padded, packed and custom block layouts differ only in that mask. DJL has no fused
  * attention op, so this is matMul + mask + softmax; queries are grouped by their kv head instead of
- * repeating keys, which saves copying K and V g times.
+ * repeating keys, which saves copying K and V g times. The full pass takes the mask tiled once
+ * over each kv head's g query heads ({@link #groupedMask}), adds it in place to the scores, and
+ * gets the 1/sqrt(hs) scale from the queries' rotary factors: the (T, S) scores see one matrix
+ * product, one in-place add and the softmax.
  */
 public final class Attention {
   private final NDArray wq; // (nh*hs, C)
@@ -37,18 +43,81 @@ public final class Attention {
     this.hs = hs;
   }
 
-  public NDArray forward(NDArray x, NDList cosSin, NDArray mask, KvCache cache, int layer) {
-    NDArray[] qkv = project(x, cosSin);
-    NDArray q = qkv[0]; // (B, nh, T, hs)
-    NDArray k = qkv[1]; // (B, nkv, T, hs)
-    NDArray v = qkv[2]; // (B, nkv, T, hs)
-    NDArray kT = k.transpose(0, 1, 3, 2); // (B, nkv, hs, T)
+  /**
+   * x (B, T, C) under {@code mask} (B, 1, g*T, S), the additive mask of {@link #groupedMask}. With a
+   * cache, the new keys and values are written after the cached ones first (S counts them all).
+   */
+  public NDArray forward(NDArray x, Rotary.Factors rope, NDArray mask, KvCache cache, int layer) {
+    NDArray[] qkv = project(x, rope);
+    NDArray q = grouped(qkv[0]); // (B, nkv, g*T, hs)
+    NDArray kT = qkv[1].transpose(0, 2, 3, 1); // (B, nkv, hs, T)
+    NDArray v = qkv[2].transpose(0, 2, 1, 3); // (B, nkv, T, hs)
     if (cache != null) {
       NDArray[] kv = cache.append(layer, kT, v);
       kT = kv[0]; // (B, nkv, hs, S)
       v = kv[1]; // (B, nkv, S, hs)
     }
-    return output(attend(q, kT, v, mask)); // (B, T, C)
+    return output(heads(attend(q, kT, v, mask))); // (B, T, C)
+  }
+
+  /**
+   * An additive mask (B, 1, T, S) repeated for the g query heads of each kv head, (B, 1, g*T, S),
+   * in the row order of {@link #grouped} queries; built once per pass and shared by every layer.
+   */
+  public static NDArray groupedMask(NDArray mask, int g) {
+    return g == 1 ? mask : mask.tile(new long[] {1, 1, g, 1}); // (B, 1, g*T, S)
+  }
+
+  /**
+   * Queries longer than this attend in chunks under a causal mask ({@link #forwardCausal}): 64
+   * keeps each chunk's products large while skipping most of the hidden triangle.
+   */
+  public static final int CHUNK = 64;
+
+  /** Where the query chunks of a causal pass over T positions end: CHUNK, 2 CHUNK, ..., T. */
+  public static long[] chunkEnds(long t) {
+    int n = Math.toIntExact((t + CHUNK - 1) / CHUNK);
+    long[] ends = new long[Math.max(1, n)];
+    for (int i = 0; i < ends.length; i++) {
+      ends[i] = Math.min(t, (long) (i + 1) * CHUNK);
+    }
+    return ends;
+  }
+
+  /**
+   * x (B, T, C) under a causal mask, in query chunks: chunk i, rows [e_(i-1), e_i), attends to
+   * keys [0, e_i) only, under {@code masks.get(i)} (B, 1, g*L_i, e_i), the grouped rows of the full
+   * mask restricted there. A causal mask (segments, padding and turns only hide more) hides every
+   * later key, so the scores of the hidden upper triangle — about (n - 1) / 2n of them with n
+   * chunks — are never computed, and the result equals {@link #forward}'s.
+   */
+  public NDArray forwardCausal(NDArray x, Rotary.Factors rope, long[] ends, List<NDArray> masks) {
+    NDArray[] qkv = project(x, rope);
+    NDList qs = split(qkv[0], java.util.Arrays.copyOf(ends, ends.length - 1)); // chunks x (B, L_i, nh, hs)
+    NDArray kT = qkv[1].transpose(0, 2, 3, 1); // (B, nkv, hs, T)
+    NDArray v = qkv[2].transpose(0, 2, 1, 3); // (B, nkv, T, hs)
+    NDList outs = new NDList();
+    for (int i = 0; i < ends.length; i++) {
+      boolean last = i == ends.length - 1; // the whole row: no slice, whose backward would write a zero-padded copy
+      NDArray ki = last ? kT : kT.get(new NDIndex(":, :, :, :{}", ends[i])); // (B, nkv, hs, e_i)
+      NDArray vi = last ? v : v.get(new NDIndex(":, :, :{}", ends[i])); // (B, nkv, e_i, hs)
+      outs.add(heads(attend(grouped(qs.get(i)), ki, vi, masks.get(i)))); // (B, L_i, nh*hs)
+    }
+    return output(outs.size() == 1 ? outs.head() : NDArrays.concat(outs, 1)); // (B, T, C)
+  }
+
+  /**
+   * The chunk masks of {@link #forwardCausal} from a full additive mask (B, 1, T, T): rows
+   * [e_(i-1), e_i), columns [0, e_i), grouped; built once per pass and shared by every layer.
+   */
+  public static List<NDArray> chunkMasks(NDArray mask, long[] ends, int g) {
+    List<NDArray> out = new ArrayList<>();
+    long from = 0;
+    for (long e : ends) {
+      out.add(groupedMask(mask.get(new NDIndex(":, :, {}:{}, :{}", from, e, e)), g)); // (B, 1, g*L_i, e_i)
+      from = e;
+    }
+    return out;
   }
 
   /**
@@ -129,76 +198,88 @@ public final class Attention {
 
   /**
    * The same attention computed group by group ({@link AttentionBlocks}): each group's queries,
-   * keys and values are gathered, attended under the group's mask, and the outputs gathered back
-   * into row order.
+   * keys and values are gathered, attended under the group's mask (grouped as by
+   * {@link #groupedMask}), and the outputs gathered back into row order.
    */
-  public NDArray forward(NDArray x, NDList cosSin, AttentionBlocks.Arrays blocks) {
-    NDArray[] qkv = project(x, cosSin);
-    NDList qs = split(take(qkv[0], blocks.queries()), blocks.querySplits()); // groups x (B, nh, Lq, hs)
-    NDList ks = split(take(qkv[1], blocks.keys()), blocks.keySplits()); // groups x (B, nkv, Lk, hs)
-    NDList vs = split(take(qkv[2], blocks.keys()), blocks.keySplits()); // groups x (B, nkv, Lk, hs)
+  public NDArray forward(NDArray x, Rotary.Factors rope, AttentionBlocks.Arrays blocks) {
+    NDArray[] qkv = project(x, rope);
+    NDList qs = split(take(qkv[0], blocks.queries()), blocks.querySplits()); // groups x (B, Lq, nh, hs)
+    NDList ks = split(take(qkv[1], blocks.keys()), blocks.keySplits()); // groups x (B, Lk, nkv, hs)
+    NDList vs = split(take(qkv[2], blocks.keys()), blocks.keySplits()); // groups x (B, Lk, nkv, hs)
     NDList outs = new NDList();
     for (int i = 0; i < qs.size(); i++) {
-      outs.add(attend(qs.get(i), ks.get(i).transpose(0, 1, 3, 2), vs.get(i), blocks.masks().get(i))); // (B, nh, Lq, hs)
+      NDArray kT = ks.get(i).transpose(0, 2, 3, 1); // (B, nkv, hs, Lk)
+      NDArray v = vs.get(i).transpose(0, 2, 1, 3); // (B, nkv, Lk, hs)
+      outs.add(heads(attend(grouped(qs.get(i)), kT, v, blocks.masks().get(i)))); // (B, Lq, nh*hs)
     }
-    NDArray all = outs.size() == 1 ? outs.head() : NDArrays.concat(outs, 2); // (B, nh, sum Lq, hs)
-    NDArray y = rows(all, blocks.slot()); // (B, T, nh*hs)  back in row order
-    return Linear.linear(y, wo).head(); // (B, T, C)
+    NDArray all = outs.size() == 1 ? outs.head() : NDArrays.concat(outs, 1); // (B, sum Lq, nh*hs)
+    return output(rows(all, blocks.slot())); // (B, T, C)  back in row order
   }
 
   private static NDList split(NDArray x, long[] at) {
-    return at.length == 0 ? new NDList(x) : x.split(at, 2);
+    return at.length == 0 ? new NDList(x) : x.split(at, 1);
   }
 
-  /** Rows {@code index} (B, L) of x (B, n, T, hs) along T, as (B, n, L, hs). */
+  /** Rows {@code index} (B, L) of x (B, T, n, hs) along T, as (B, L, n, hs). */
   private static NDArray take(NDArray x, NDArray index) {
     Shape s = x.getShape();
     long l = index.getShape().get(1);
-    return rows(x, index).reshape(s.get(0), l, s.get(1), s.get(3)).transpose(0, 2, 1, 3); // (B, n, L, hs)
+    NDArray flat = x.reshape(s.get(0), s.get(1), s.get(2) * s.get(3)); // (B, T, n*hs)
+    return rows(flat, index).reshape(s.get(0), l, s.get(2), s.get(3)); // (B, L, n, hs)
   }
 
   /**
-   * Rows {@code index} (B, L) — flat indices b*T + t — of x (B, n, T, hs) as (B, L, n*hs). An
-   * embedding lookup is an index_select whose backward adds whole rows (vectorised), far cheaper
-   * than gather's element-wise scatter.
+   * Rows {@code index} (B, L) — flat indices b*T + t — of x (B, T, D) as (B, L, D). An embedding
+   * lookup is an index_select whose backward adds whole rows (vectorised), far cheaper than
+   * gather's element-wise scatter.
    */
   private static NDArray rows(NDArray x, NDArray index) {
     Shape s = x.getShape();
-    NDArray table = x.transpose(0, 2, 1, 3).reshape(s.get(0) * s.get(2), s.get(1) * s.get(3)); // (B*T, n*hs)
-    return Embedding.embedding(index, table, SparseFormat.DENSE).head(); // (B, L, n*hs)
+    NDArray table = x.reshape(s.get(0) * s.get(1), s.get(2)); // (B*T, D)
+    return Embedding.embedding(index, table, SparseFormat.DENSE).head(); // (B, L, D)
   }
 
-  /** Queries, keys and values with rotary positions applied. */
-  private NDArray[] project(NDArray x, NDList cosSin) {
+  /** Queries (scaled), keys and values (B, T, n, hs), rotary positions applied. */
+  private NDArray[] project(NDArray x, Rotary.Factors rope) {
     long b = x.getShape().get(0);
     long t = x.getShape().get(1);
-    NDArray q = Linear.linear(x, wq).head().reshape(b, t, nh, hs).transpose(0, 2, 1, 3); // (B, nh, T, hs)
-    NDArray k = Linear.linear(x, wk).head().reshape(b, t, nkv, hs).transpose(0, 2, 1, 3); // (B, nkv, T, hs)
-    NDArray v = Linear.linear(x, wv).head().reshape(b, t, nkv, hs).transpose(0, 2, 1, 3); // (B, nkv, T, hs)
-    return new NDArray[] {Rotary.apply(q, cosSin), Rotary.apply(k, cosSin), v};
+    NDArray q = rope.queries(Linear.linear(x, wq).head().reshape(b, t, nh, hs)); // (B, T, nh, hs)
+    NDArray k = rope.keys(Linear.linear(x, wk).head().reshape(b, t, nkv, hs)); // (B, T, nkv, hs)
+    NDArray v = Linear.linear(x, wv).head().reshape(b, t, nkv, hs); // (B, T, nkv, hs)
+    return new NDArray[] {q, k, v};
+  }
+
+  /** Queries (B, T, nh, hs) grouped by kv head: (B, nkv, g*T, hs), head h using kv head h / g. */
+  private NDArray grouped(NDArray q) {
+    long b = q.getShape().get(0);
+    long t = q.getShape().get(1);
+    int g = nh / nkv;
+    return q.reshape(b, t, nkv, g, hs).transpose(0, 2, 3, 1, 4).reshape(b, nkv, g * t, hs); // (B, nkv, g*T, hs)
   }
 
   /**
-   * Softmax attention of q (B, nh, T, hs) over keys kT (B, nkv, hs, S) and values v (B, nkv, S, hs)
-   * under an additive mask (B, 1, T, S).
+   * Softmax attention of grouped, scaled queries q (B, nkv, g*T, hs) over keys kT (B, nkv, hs, S)
+   * and values v (B, nkv, S, hs) under a grouped additive mask (B, 1, g*T, S). The mask is added in
+   * place (the scores' product keeps only its inputs for the backward pass), and the scores die
+   * once the softmax has read them, so the next layer's scores reuse their memory while it is hot.
    */
-  private NDArray attend(NDArray q, NDArray kT, NDArray v, NDArray mask) {
-    long b = q.getShape().get(0);
-    long t = q.getShape().get(2);
-    long s = kT.getShape().get(3);
-    int g = nh / nkv;
-    NDArray qg = q.reshape(b, nkv, g * t, hs); // (B, nkv, g*T, hs)  head h uses kv head h / g
-    NDArray att = qg.matMul(kT).mul(scalar(q, 1.0 / Math.sqrt(hs))); // (B, nkv, g*T, S)
-    att = att.reshape(b, nkv, g, t, s).add(mask.expandDims(1)); // (B, nkv, g, T, S)
-    att = att.softmax(4).reshape(b, nkv, g * t, s); // (B, nkv, g*T, S)
-    return att.matMul(v).reshape(b, nh, t, hs); // (B, nh, T, hs)
+  private static NDArray attend(NDArray q, NDArray kT, NDArray v, NDArray mask) {
+    NDArray att = q.matMul(kT).addi(mask); // (B, nkv, g*T, S)
+    NDArray p = free(att.softmax(3), att); // (B, nkv, g*T, S)
+    return free(p.matMul(v), p); // (B, nkv, g*T, hs)
   }
 
-  /** y (B, nh, T, hs) back to the residual stream. */
-  private NDArray output(NDArray y) {
+  /** Grouped outputs y (B, nkv, g*T, hs) back to heads in token order, (B, T, nh*hs). */
+  private NDArray heads(NDArray y) {
     long b = y.getShape().get(0);
-    long t = y.getShape().get(2);
-    return Linear.linear(y.transpose(0, 2, 1, 3).reshape(b, t, nh * hs), wo).head(); // (B, T, C)
+    int g = nh / nkv;
+    long t = y.getShape().get(2) / g;
+    return y.reshape(b, nkv, g, t, hs).transpose(0, 3, 1, 2, 4).reshape(b, t, nh * hs); // (B, T, nh*hs)
+  }
+
+  /** y (B, T, nh*hs) back to the residual stream. */
+  private NDArray output(NDArray y) {
+    return Linear.linear(y, wo).head(); // (B, T, C)
   }
 
   /**

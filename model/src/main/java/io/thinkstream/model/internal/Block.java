@@ -19,10 +19,23 @@ public final class Block {
     this.mlp = mlp;
   }
 
-  /** {@code attend} runs this layer's attention on the normed input (dense or block-sparse). */
+  /**
+   * {@code attend} runs this layer's attention on the normed input (dense or block-sparse). The
+   * layer's temporaries live in their own manager, closed when the layer is done, as eager
+   * PyTorch frees a tensor when its last reference goes: what the backward pass needs, autograd
+   * holds itself, and the rest goes back to the allocator while it is still in cache instead of
+   * piling up until the step ends. (Arrays the backward pass reads that are made from Java data,
+   * not by an op, must not be made here: they belong to the step's manager.)
+   */
   public NDArray forward(NDArray x, BiFunction<Attention, NDArray, NDArray> attend) {
-    x = x.add(attend.apply(attn, ln1.forward(x))); // (B, T, C)
-    return x.add(mlp.forward(ln2.forward(x))); // (B, T, C)
+    NDManager step = x.getManager();
+    try (NDManager layer = step.newSubManager()) {
+      x.tempAttach(layer); // results attach to their first operand's manager: this layer's
+      NDArray h = x.add(attend.apply(attn, ln1.forward(x))); // (B, T, C)
+      NDArray out = h.add(mlp.forward(ln2.forward(h))); // (B, T, C)
+      out.attach(step);
+      return out;
+    }
   }
 
   /** This layer's fused matrices for the single-token step of one generation. */

@@ -1,7 +1,6 @@
 package io.thinkstream.model.internal;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.types.DataType;
@@ -19,15 +18,6 @@ public final class Rotary {
     for (int i = 0; i < invFreq.length; i++) {
       invFreq[i] = (float) (1.0 / Math.pow(theta, (2.0 * i) / headDim));
     }
-  }
-
-  /** Cosines and sines for positions (B, T): two arrays of shape (B, 1, T, hs/2). */
-  public NDList angles(NDArray positions, DataType dtype) {
-    NDArray freq = positions.getManager().create(invFreq).toType(dtype, false); // (hs/2)
-    NDArray angle = positions.toType(dtype, false).expandDims(2).mul(freq); // (B, T, hs/2)
-    NDArray cos = angle.cos().expandDims(1); // (B, 1, T, hs/2)
-    NDArray sin = angle.sin().expandDims(1); // (B, 1, T, hs/2)
-    return new NDList(cos, sin);
   }
 
   /**
@@ -65,7 +55,7 @@ public final class Rotary {
   /**
    * The cached step's factors for positions (B, T): (B, T, heads, 2 hs) flattened, heads =
    * rotated + plain. A rotated head gets (cos | sin) of its token's position from {@code turns},
-   * a plain one (v) (1 | 0). Angles are float products, as in {@link #angles}.
+   * a plain one (v) (1 | 0). Angles are float products, as in {@link #factors}.
    */
   public static float[] stepFactors(int[][] positions, float[][] turns, int rotated, int plain) {
     int hs2 = turns[0].length;
@@ -86,16 +76,55 @@ public final class Rotary {
     return cs;
   }
 
-  /** Rotates x (B, n, T, hs) by the angles of {@link #angles}. */
-  public static NDArray apply(NDArray x, NDList cosSin) {
-    NDArray cos = cosSin.get(0); // (B, 1, T, hs/2)
-    NDArray sin = cosSin.get(1); // (B, 1, T, hs/2)
-    long half = x.getShape().get(3) / 2;
-    NDList halves = x.split(new long[] {half}, 3);
-    NDArray x1 = halves.get(0); // (B, n, T, hs/2)
-    NDArray x2 = halves.get(1); // (B, n, T, hs/2)
-    NDArray r1 = x1.mul(cos).sub(x2.mul(sin)); // (B, n, T, hs/2)
-    NDArray r2 = x2.mul(cos).add(x1.mul(sin)); // (B, n, T, hs/2)
-    return r1.concat(r2, 3); // (B, n, T, hs)
+  /**
+   * The full pass's rotary factors, shared by every layer: rotating x is x cos + (x turn) sin, with
+   * cos and sin over the full head dim and turn the rotate_half matrix, so a rotation is one small
+   * matrix product and three elementwise ops instead of split, four products and concat. The
+   * query factors carry {@code queryScale} (the attention's 1/sqrt(hs); rotation is linear, so it
+   * commutes), which spares a pass over the (T, S) scores. Each array outlives the backward pass
+   * that reads it (they live in the manager of the positions, the step's).
+   */
+  public record Factors(NDArray cosQ, NDArray sinQ, NDArray cosK, NDArray sinK, NDArray turn) {
+    /** Queries (B, T, nh, hs), rotated and scaled. */
+    public NDArray queries(NDArray q) {
+      return rotate(q, cosQ, sinQ, turn); // (B, T, nh, hs)
+    }
+
+    /** Keys (B, T, nkv, hs), rotated. */
+    public NDArray keys(NDArray k) {
+      return rotate(k, cosK, sinK, turn); // (B, T, nkv, hs)
+    }
+
+    private static NDArray rotate(NDArray x, NDArray cos, NDArray sin, NDArray turn) { // x: (B, T, n, hs)
+      NDArray turned = x.matMul(turn).muli(sin); // (B, T, n, hs)  rotate_half(x) sin
+      return x.mul(cos).addi(turned); // (B, T, n, hs)
+    }
+  }
+
+  /** {@link Factors} for positions (B, T): cos and sin (B, T, 1, hs), turn (hs, hs). */
+  public Factors factors(NDArray positions, DataType dtype, double queryScale) {
+    NDManager manager = positions.getManager();
+    int half = invFreq.length;
+    float[] doubled = new float[2 * half];
+    System.arraycopy(invFreq, 0, doubled, 0, half);
+    System.arraycopy(invFreq, 0, doubled, half, half);
+    NDArray freq = manager.create(doubled).toType(dtype, false); // (hs)
+    NDArray angle = positions.toType(dtype, false).expandDims(2).mul(freq); // (B, T, hs)  float products, as the step table's
+    NDArray cos = angle.cos().expandDims(2); // (B, T, 1, hs)
+    NDArray sin = angle.sin().expandDims(2); // (B, T, 1, hs)
+    NDArray scale = Attention.scalar(cos, queryScale); // ()
+    return new Factors(cos.mul(scale), sin.mul(scale), cos, sin, turn(manager, dtype)); // 4 x (B, T, 1, hs), (hs, hs)
+  }
+
+  /** R (hs, hs) with x R = rotate_half(x) = [-x2, x1]. */
+  private NDArray turn(NDManager manager, DataType dtype) {
+    int half = invFreq.length;
+    int hs = 2 * half;
+    float[] r = new float[hs * hs];
+    for (int j = 0; j < half; j++) {
+      r[(j + half) * hs + j] = -1f;
+      r[j * hs + j + half] = 1f;
+    }
+    return manager.create(r, new Shape(hs, hs)).toType(dtype, false); // (hs, hs)
   }
 }

@@ -1,4 +1,4 @@
-package io.thinkstream.trainer;
+package io.thinkstream.model;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
@@ -6,17 +6,22 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
-import io.thinkstream.model.LmTrainer;
-import io.thinkstream.model.Transformer;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.jni.JniUtils;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
 /**
  * AdamW (Loshchilov & Hutter, PyTorch's formulation) over one flat view of every gradient: the
- * gradients are joined into one vector, clipped by their global norm, and the moments, the bias
- * corrections and the decoupled weight decay are a handful of large ops on that vector; one split
- * hands each parameter its slice. Norms and embeddings get no weight decay unless configured.
+ * gradients are joined into one vector, clipped by their global norm, and the moments and the
+ * bias-corrected step are a handful of large in-place ops on that vector; one split hands each
+ * parameter its slice. Norms and embeddings get no weight decay unless configured.
+ *
+ * <p>The scalars are folded so that each op is one pass: with g' = (1 - b1) c g (c the clip
+ * factor), m = b1 m + g' and v = b2 v + k g'^2, k = (1 - b2) / (1 - b1)^2; the step
+ * lr / c1 * m / (sqrt(v / c2) + eps) is (lr sqrt(c2) / c1) * m / (sqrt(v) + eps sqrt(c2)).
  *
  * <p>A non-finite gradient norm skips the step (gradients zeroed, moments and step count kept) and
  * is counted. The moments live in this optimizer's manager and are created once.
@@ -33,10 +38,10 @@ public final class AdamW implements AutoCloseable {
   private final Settings s;
   private final NDManager manager;
   private final List<NDArray> params;
+  private final boolean[] decays; // per parameter: whether weight decay applies
   private final long[] splits; // offsets of every parameter but the first in the flat vector
   private final NDArray m; // (N)
   private final NDArray v; // (N)
-  private final NDArray decay; // (N) 1 where weight decay applies
   private int steps;
   private int skipped;
 
@@ -45,30 +50,25 @@ public final class AdamW implements AutoCloseable {
     this.s = settings;
     this.manager = model.newStepManager();
     this.params = new ArrayList<>(model.parameters().values());
+    this.decays = new boolean[params.size()];
     this.splits = new long[params.size() - 1];
     long n = 0;
-    List<NDArray> mask = new ArrayList<>();
     int i = 0;
     for (Map.Entry<String, NDArray> e : model.parameters().entrySet()) {
       if (i > 0) {
         splits[i - 1] = n;
       }
-      long size = e.getValue().size();
-      boolean decays = settings.decayNormsAndEmbeddings() || !exempt(e.getKey());
-      mask.add(decays ? manager.ones(new ai.djl.ndarray.types.Shape(size), model.dataType())
-          : manager.zeros(new ai.djl.ndarray.types.Shape(size), model.dataType()));
-      n += size;
+      decays[i] = settings.decayNormsAndEmbeddings() || !exempt(e.getKey());
+      n += e.getValue().size();
       i++;
     }
-    this.decay = NDArrays.concat(new NDList(mask)); // (N)
-    mask.forEach(NDArray::close);
-    this.m = manager.zeros(new ai.djl.ndarray.types.Shape(n), model.dataType()); // (N)
-    this.v = manager.zeros(new ai.djl.ndarray.types.Shape(n), model.dataType()); // (N)
+    this.m = manager.zeros(new Shape(n), model.dataType()); // (N)
+    this.v = manager.zeros(new Shape(n), model.dataType()); // (N)
     model.requireGradients();
   }
 
   /** Norm weights and the token embedding: no decay by default (as in nanoGPT's optimizer groups). */
-  static boolean exempt(String name) {
+  public static boolean exempt(String name) {
     return name.endsWith("norm.weight") || name.equals("model.embed_tokens.weight");
   }
 
@@ -78,46 +78,53 @@ public final class AdamW implements AutoCloseable {
    */
   public Update step(boolean finiteLoss) {
     try (NDManager step = model.newStepManager()) {
-      List<NDArray> grads = new ArrayList<>(params.size());
       NDList flat = new NDList(params.size());
       for (NDArray p : params) {
         NDArray g = p.getGradient(); // a view attached to the model's manager ...
         g.attach(step); // ... so it must die with the step
-        grads.add(g);
         flat.add(g.reshape(-1)); // (n_i)
       }
       NDArray g = NDArrays.concat(flat); // (N)
-      double norm = Math.sqrt(g.square().sum().toType(DataType.FLOAT64, false).getDouble());
+      double norm = g.norm().toType(DataType.FLOAT64, false).getDouble();
       double lr = s.schedule().getNewValue(steps);
       if (!finiteLoss || !Double.isFinite(norm)) {
         skipped++;
-        grads.forEach(x -> x.set(new NDIndex("..."), 0)); // NaN - NaN is NaN: overwrite, not subtract
+        zeroGradients(); // NaN - NaN is NaN: overwrite, not subtract
         return new Update(false, norm, lr);
       }
       double clip = s.clipNorm() > 0 ? Math.min(1.0, s.clipNorm() / (norm + 1e-6)) : 1.0;
       steps++;
       double c1 = 1 - Math.pow(s.beta1(), steps);
       double c2 = 1 - Math.pow(s.beta2(), steps);
-      DataType dt = model.dataType();
-      g = g.mul(scalar(step, clip, dt)); // (N)
-      m.muli(s.beta1()).addi(g.mul(scalar(step, 1 - s.beta1(), dt))); // (N)
-      v.muli(s.beta2()).addi(g.square().mul(scalar(step, 1 - s.beta2(), dt))); // (N)
-      NDArray denom = scalar(step, 1 / c2, dt).mul(v).sqrt().add(scalar(step, s.eps(), dt)); // (N)
-      NDArray adam = scalar(step, lr / c1, dt).mul(m).div(denom); // (N)
-      NDList joined = new NDList(params.size());
-      for (NDArray p : params) {
-        NDArray f = p.reshape(-1); // (n_i) a view, attached to the model's manager ...
-        f.attach(step); // ... so it must die with the step
-        joined.add(f);
-      }
-      NDArray decayed = NDArrays.concat(joined).mul(decay).mul(scalar(step, lr * s.weightDecay(), dt)); // (N)
-      NDList delta = adam.add(decayed).split(splits); // P x (n_i)
+      g.muli(scalar(step, (1 - s.beta1()) * clip)); // (N)  g'
+      m.muli(scalar(step, s.beta1())).addi(g); // (N)
+      NDArray sq = g.muli(g).muli(scalar(step, (1 - s.beta2()) / ((1 - s.beta1()) * (1 - s.beta1())))); // (N)  k g'^2
+      v.muli(scalar(step, s.beta2())).addi(sq); // (N)
+      NDArray denom = inStep(v.sqrt(), step).addi(scalar(step, s.eps() * Math.sqrt(c2))); // (N)
+      NDArray delta = inStep(m.div(denom), step).muli(scalar(step, lr * Math.sqrt(c2) / c1)); // (N)
+      NDList slices = delta.split(splits); // P x (n_i)
+      NDArray shrink = scalar(step, 1 - lr * s.weightDecay()); // ()
       for (int i = 0; i < params.size(); i++) {
         NDArray p = params.get(i);
-        p.subi(delta.get(i).reshape(p.getShape()));
-        grads.get(i).subi(grads.get(i)); // DJL's collector accumulates: start the next step from zero
+        if (decays[i] && s.weightDecay() != 0) {
+          p.muli(shrink); // decoupled decay: p (1 - lr wd)
+        }
+        p.subi(slices.get(i).reshape(p.getShape()));
       }
+      zeroGradients(); // DJL's collector accumulates: start the next step from zero
       return new Update(true, norm, lr);
+    }
+  }
+
+  /** Results attach to their first operand's manager: a temporary computed from a moment must die with the step. */
+  private static NDArray inStep(NDArray temporary, NDManager step) {
+    temporary.attach(step);
+    return temporary;
+  }
+
+  private void zeroGradients() {
+    for (NDArray p : params) {
+      JniUtils.zeroGrad((PtNDArray) p);
     }
   }
 
@@ -161,8 +168,9 @@ public final class AdamW implements AutoCloseable {
     this.skipped = skippedCount;
   }
 
-  private static NDArray scalar(NDManager step, double value, DataType dtype) {
-    return step.create(value).toType(dtype, false); // ()
+  /** A () constant of the parameters' type. */
+  private NDArray scalar(NDManager step, double value) {
+    return step.create(value).toType(model.dataType(), false); // ()
   }
 
   @Override
