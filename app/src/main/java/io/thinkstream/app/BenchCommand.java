@@ -51,9 +51,13 @@ final class BenchCommand {
         description = "Intra-op threads on both sides (default: 0, libtorch's default, which the twin then uses too).")
     int threads;
 
+    @Option(names = "--repeats", defaultValue = "3",
+        description = "Alternating runs per side and measurement; the best of each side counts (default: ${DEFAULT-VALUE}).")
+    int repeats;
+
     @Override
     public Integer call() {
-      ModelBench.Options o = ModelBench.Options.defaults().withThreads(threads);
+      ModelBench.Options o = ModelBench.Options.defaults().withThreads(threads).withRepeats(repeats);
       if (vsPytorch) {
         o = o.withTwin(new ModelBench.Twin(python, twin));
       }

@@ -55,6 +55,13 @@ public final class ModelBench {
       return new Options(config, batch, promptLength, newTokens, trainSteps, rowWidth, repeats, n, twin);
     }
 
+    public Options withRepeats(int n) {
+      if (n < 1) {
+        throw new IllegalArgumentException("repeats must be at least 1, got " + n);
+      }
+      return new Options(config, batch, promptLength, newTokens, trainSteps, rowWidth, n, threads, twin);
+    }
+
     public Options withTwin(Twin t) {
       return new Options(config, batch, promptLength, newTokens, trainSteps, rowWidth, repeats, threads, t);
     }
@@ -73,6 +80,26 @@ public final class ModelBench {
     public double trainRatio() {
       return best(javaTrain) / best(pytorchTrain);
     }
+
+    /** The median of the per-run ratios: each compares two runs next to each other in time. */
+    public double medianRatio() {
+      return medianOfRatios(java, pytorch);
+    }
+
+    public double medianTrainRatio() {
+      return medianOfRatios(javaTrain, pytorchTrain);
+    }
+  }
+
+  /** The median of a.get(i) / b.get(i) (the mean of the middle two for an even count). */
+  static double medianOfRatios(List<Double> a, List<Double> b) {
+    double[] r = new double[a.size()];
+    for (int i = 0; i < r.length; i++) {
+      r[i] = a.get(i) / b.get(i);
+    }
+    java.util.Arrays.sort(r);
+    int n = r.length;
+    return n == 0 ? Double.NaN : n % 2 == 1 ? r[n / 2] : (r[n / 2 - 1] + r[n / 2]) / 2;
   }
 
   public record Result(
@@ -86,9 +113,10 @@ public final class ModelBench {
         return base + "}";
       }
       return base + String.format(Locale.ROOT, ", \"java_tokens_per_s\": %s, \"pytorch_tokens_per_s\": %s, "
-          + "\"ratio_vs_pytorch\": %.3f, \"java_train_tokens_per_s\": %s, \"pytorch_train_tokens_per_s\": %s, "
-          + "\"train_ratio_vs_pytorch\": %.3f, \"torch\": \"%s\"}", list(versus.java()), list(versus.pytorch()),
-          versus.ratio(), list(versus.javaTrain()), list(versus.pytorchTrain()), versus.trainRatio(), versus.torch());
+          + "\"ratio_vs_pytorch\": %.3f, \"median_run_ratio_vs_pytorch\": %.3f, \"java_train_tokens_per_s\": %s, "
+          + "\"pytorch_train_tokens_per_s\": %s, \"train_ratio_vs_pytorch\": %.3f, \"median_run_train_ratio_vs_pytorch\": %.3f, "
+          + "\"torch\": \"%s\"}", list(versus.java()), list(versus.pytorch()), versus.ratio(), versus.medianRatio(),
+          list(versus.javaTrain()), list(versus.pytorchTrain()), versus.trainRatio(), versus.medianTrainRatio(), versus.torch());
     }
   }
 
@@ -189,10 +217,10 @@ public final class ModelBench {
         cmd.write("quit\n");
         cmd.flush();
         Versus v = new Versus(java, pytorch, javaTrain, pytorchTrain, ready.path("torch").asText());
-        out.printf("java vs pytorch eager sampling (best of %d each): %.1f / %.1f tokens/s = %.3fx%n",
-            o.repeats(), best(java), best(pytorch), v.ratio());
-        out.printf("java vs pytorch eager training (best of %d each): %.1f / %.1f tokens/s = %.3fx%n",
-            o.repeats(), best(javaTrain), best(pytorchTrain), v.trainRatio());
+        out.printf("java vs pytorch eager sampling (best of %d each): %.1f / %.1f tokens/s = %.3fx; median run ratio %.3f%n",
+            o.repeats(), best(java), best(pytorch), v.ratio(), v.medianRatio());
+        out.printf("java vs pytorch eager training (best of %d each): %.1f / %.1f tokens/s = %.3fx; median run ratio %.3f%n",
+            o.repeats(), best(javaTrain), best(pytorchTrain), v.trainRatio(), v.medianTrainRatio());
         return v;
       } finally {
         py.destroy();

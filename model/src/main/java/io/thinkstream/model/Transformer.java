@@ -3,6 +3,7 @@ package io.thinkstream.model;
 import ai.djl.Device;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
@@ -294,8 +295,9 @@ public final class Transformer implements AutoCloseable {
     private final NDManager manager;
     private final KvCache cache;
     private final Block.StepWeights[] weights;
-    private final NDArray head; // (V, C)  final norm's weight folded in
-    private final NDArray eps; // ()
+    private final NDArray head; // (V, C+1)  final norm's weight folded in, zero for the constant column
+    private final float constant; // the residual stream's extra column in the step (RmsNorm.step)
+    private final NDArray column; // (B, 1)  that constant, for a step's B rows
     private final NDArray halfTurn; // (hs, 2hs)
     private final float[][] turns; // (W, 2hs)
     private final int batch;
@@ -310,14 +312,9 @@ public final class Transformer implements AutoCloseable {
       for (int i = 0; i < weights.length; i++) {
         weights[i] = blocks.get(i).stepWeights(manager);
       }
-      try (NDManager tmp = manager.newSubManager()) {
-        NDArray w = norm.weight().duplicate(); // (C)
-        w.attach(tmp);
-        NDArray h = w.expandDims(0).mul(lmHead); // (V, C)
-        h.attach(manager);
-        this.head = h;
-      }
-      this.eps = manager.create((float) config.normEps()).toType(dtype, false); // ()
+      this.head = norm.stepInput(lmHead, manager); // (V, C+1)
+      this.constant = norm.stepConstant(config.hiddenSize());
+      this.column = manager.full(new Shape(batch, 1), constant, dtype); // (B, 1)
       this.halfTurn = rotary.halfTurn(manager, dtype); // (hs, 2hs)
       this.turns = rotary.turns(width);
       this.opened = manager.zeros(new Shape(batch, 1, 1, 1, 1), dtype); // (B, 1, 1, 1, 1)
@@ -352,8 +349,8 @@ public final class Transformer implements AutoCloseable {
       visible = manager.create(open, new Shape(batch, 1, 1, 1, w)).toType(dtype, false); // (B, 1, 1, 1, W)
       try (NDManager step = manager.newSubManager()) {
         NDArray mask = step.create(causal, new Shape(batch, 1, 1, p, p)).toType(dtype, false); // (B, 1, 1, P, P)
-        NDArray x = run(step, tokens, positions, mask).reshape(batch, p, config.hiddenSize()); // (B, P, C)
-        NDArray last = x.get(new NDIndex().addAllDim().addIndices(p - 1)); // (B, C)
+        NDArray x = run(step, tokens, positions, mask).reshape(batch, p, config.hiddenSize() + 1L); // (B, P, C+1)
+        NDArray last = x.get(new NDIndex().addAllDim().addIndices(p - 1)); // (B, C+1)
         return logits(last); // (B, V)
       }
     }
@@ -375,7 +372,10 @@ public final class Transformer implements AutoCloseable {
       }
     }
 
-    /** tokens (B, T) at positions (B, T) through every layer and the cache: the residual stream (B*T, C). */
+    /**
+     * tokens (B, T) at positions (B, T) through every layer and the cache: the residual stream
+     * (B*T, C+1), its last column the constant the step's one-op norm needs ({@link RmsNorm#step}).
+     */
     private NDArray run(NDManager step, int[][] tokens, int[][] positions, NDArray mask) {
       int t = tokens[0].length;
       int heads = config.numHeads() + 2 * config.numKvHeads();
@@ -384,16 +384,18 @@ public final class Transformer implements AutoCloseable {
       cs = cs.getDataType() == dtype ? cs : cs.toType(dtype, false); // (B, T, heads, 2hs)
       NDArray ids = step.create(tokens); // (B, T)
       NDArray e = Embedding.embedding(ids, wte, ai.djl.ndarray.types.SparseFormat.DENSE).head(); // (B, T, C)
-      NDArray x = Attention.free(e.reshape(batch * t, config.hiddenSize()), e); // (B*T, C)
+      NDArray rows = Attention.free(e.reshape(batch * t, config.hiddenSize()), e); // (B*T, C)
+      NDArray c = t == 1 ? column : step.full(new Shape(batch * (long) t, 1), constant, dtype); // (B*T, 1)
+      NDArray x = Attention.free(NDArrays.concat(new NDList(rows, c), 1), rows); // (B*T, C+1)
       for (int i = 0; i < blocks.size(); i++) {
-        x = blocks.get(i).step(x, batch, t, weights[i], halfTurn, cs, mask, eps, cache, i); // (B*T, C)
+        x = blocks.get(i).step(x, batch, t, weights[i], halfTurn, cs, mask, cache, i); // (B*T, C+1)
       }
       cache.advance(t);
       return x;
     }
 
-    private float[] logits(NDArray x) { // x: (B, C)
-      NDArray h = RmsNorm.unweighted(x, eps); // (B, C)
+    private float[] logits(NDArray x) { // x: (B, C+1)
+      NDArray h = RmsNorm.step(x); // (B, C+1)
       return Linear.linear(h, head).head().toFloatArray(); // (B, V)
     }
 

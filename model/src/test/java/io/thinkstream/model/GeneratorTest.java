@@ -76,8 +76,10 @@ class GeneratorTest {
     Scorer.Score s = new Scorer(model, TOK).score(List.of(new Scorer.Pair(p, g.tokens()),
         new Scorer.Pair(prompt("x"), new int[] {3}))).get(0);
     assertEquals(g.tokens().length, s.perToken().length);
+    // Both are float32 passes over weights scaled by 8 (peaked logits): against the same weights in
+    // float64, the Scorer's full pass is off by up to 1.3e-4 here and the decoding step by 3e-5.
     for (int i = 0; i < s.perToken().length; i++) {
-      assertEquals(g.logProbs()[i], s.perToken()[i], 1e-4, "token " + i);
+      assertEquals(g.logProbs()[i], s.perToken()[i], 5e-4, "token " + i);
     }
     assertEquals(g.sumLogProb(), s.sum(), 1e-3);
   }

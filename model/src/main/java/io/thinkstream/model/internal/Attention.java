@@ -121,18 +121,17 @@ public final class Attention {
   }
 
   /**
-   * The projection of the single-token step, built from the current parameters for one
-   * generation (so training never sees it): q, k and v stacked into one (Q, C) matrix,
-   * Q = (nh + 2 nkv) * hs, with the attention scale folded into q's rows (rotation is linear, so
-   * it commutes) and the input norm's weight folded into the columns.
+   * The matrices of the single-token step, built from the current parameters for one generation
+   * (so training never sees them): q, k and v stacked into one projection (Q, C+1) that reads the
+   * step's norm ({@link RmsNorm#stepInput}), Q = (nh + 2 nkv) * hs, with the attention scale folded
+   * into q's rows (rotation is linear, so it commutes); and the output projection (C+1, nh*hs)
+   * that keeps the residual stream's constant column ({@link RmsNorm#stepOutput}).
    */
-  public NDArray stepProjection(NDArray normWeight, NDManager into) {
+  public NDList stepProjection(RmsNorm norm, NDManager into) {
     try (NDManager tmp = into.newSubManager()) {
       NDArray q = own(wq, tmp).mul(tmp.create((float) (1.0 / Math.sqrt(hs))).toType(wq.getDataType(), false)); // (nh*hs, C)
       NDArray in = NDArrays.concat(new NDList(q, wk, wv), 0); // (Q, C)
-      in = in.mul(own(normWeight, tmp).expandDims(0)); // (Q, C)
-      in.attach(into);
-      return in;
+      return new NDList(norm.stepInput(in, into), RmsNorm.stepOutput(wo, into)); // (Q, C+1), (C+1, nh*hs)
     }
   }
 
@@ -143,8 +142,9 @@ public final class Attention {
   }
 
   /**
-   * T new tokens per row (the prompt, then one per step) through the cache: h (B*T, C) is the
-   * RMS-normalised input (its weight lives in {@code projection}), x (B*T, C) the residual stream
+   * T new tokens per row (the prompt, then one per step) through the cache: h (B*T, C+1) is the
+   * step's norm ({@link RmsNorm#step}; its weight lives in {@code projection}, the (Q, C+1) input
+   * and (C+1, nh*hs) output matrices), x (B*T, C+1) the residual stream
    * the output projection adds to in the same matrix product, mask (B, 1, 1, T, S) the
    * additive mask over the filled cache columns including the new ones. Rotary: every head's (hs)
    * vector times {@code halfTurn} (hs, 2 hs) is [x | rotate_half(x)]; times cs (B, T, heads, 2 hs),
@@ -152,11 +152,11 @@ public final class Attention {
    * x cos + rotate_half(x) sin. Temporaries are freed as soon as they are dead, so the allocator
    * hands the next op memory that is still in cache, as eager PyTorch's reference counting does.
    */
-  public NDArray step(NDArray h, NDArray x, long b, long t, NDArray projection, NDArray halfTurn, NDArray cs,
+  public NDArray step(NDArray h, NDArray x, long b, long t, NDList projection, NDArray halfTurn, NDArray cs,
       NDArray mask, KvCache cache, int layer) {
     long heads = nh + 2L * nkv;
     int g = nh / nkv;
-    NDArray y = Linear.linear(h, projection).head(); // (B*T, heads*hs)
+    NDArray y = Linear.linear(h, projection.get(0)).head(); // (B*T, heads*hs)
     NDArray pair = free(y.reshape(b, t, heads, hs).matMul(halfTurn), y).muli(cs); // (B, T, heads, 2hs)
     NDArray rotated = free(pair.reshape(b, t, heads, 2, hs).sum(new int[] {3}), pair); // (B, T, heads, hs)
     NDList qkv = rotated.split(new long[] {nh, nh + nkv}, 2); // (B, T, nh, hs), 2 x (B, T, nkv, hs)
@@ -177,7 +177,7 @@ public final class Attention {
         ? o.reshape(b, nh * hs) // (B, nh*hs)
         : o.reshape(b, nkv, g, t, hs).transpose(0, 3, 1, 2, 4).reshape(b * t, nh * hs); // (B*T, nh*hs)
     o.close();
-    return free(Linear.linear(y2, wo, x).head(), y2); // (B*T, C)  x + y2 wo^T in one product
+    return free(Linear.linear(y2, projection.get(1), x).head(), y2); // (B*T, C+1)  x + y2 wo^T in one product
   }
 
   static void close(NDArray... dead) {

@@ -39,24 +39,24 @@ public final class Block {
   }
 
   /** This layer's fused matrices for the single-token step of one generation. */
-  public record StepWeights(NDArray attention, NDList mlp) {}
+  public record StepWeights(NDList attention, NDList mlp) {}
 
   public StepWeights stepWeights(NDManager into) {
-    return new StepWeights(attn.stepProjection(ln1.weight(), into), mlp.stepProjection(ln2.weight(), into));
+    return new StepWeights(attn.stepProjection(ln1, into), mlp.stepProjection(ln2, into));
   }
 
   /**
-   * T new tokens per row as the residual stream x (B*T, C), 2-D so that each residual add happens
-   * inside the matrix product before it (linear with x as its bias is one addmm); x is closed and
-   * the layer's output returned. halfTurn and cs (B, T, heads, 2 hs) are the rotary factors, mask
-   * (B, 1, 1, T, S), eps the norms' epsilon as a () array.
+   * T new tokens per row as the residual stream x (B*T, C+1), its last column the step constant
+   * ({@link RmsNorm#step}), 2-D so that each residual add happens inside the matrix product before
+   * it (linear with x as its bias is one addmm); x is closed and the layer's output returned.
+   * halfTurn and cs (B, T, heads, 2 hs) are the rotary factors, mask (B, 1, 1, T, S).
    */
-  public NDArray step(NDArray x, long b, long t, StepWeights w, NDArray halfTurn, NDArray cs, NDArray mask, NDArray eps,
+  public NDArray step(NDArray x, long b, long t, StepWeights w, NDArray halfTurn, NDArray cs, NDArray mask,
       KvCache cache, int layer) {
-    NDArray h = RmsNorm.unweighted(x, eps); // (B*T, C)
-    NDArray a = Attention.free(attn.step(h, x, b, t, w.attention(), halfTurn, cs, mask, cache, layer), h, x); // (B*T, C)
-    h = RmsNorm.unweighted(a, eps); // (B*T, C)
-    return Attention.free(mlp.step(h, a, w.mlp()), h, a); // (B*T, C)
+    NDArray h = RmsNorm.step(x); // (B*T, C+1)
+    NDArray a = Attention.free(attn.step(h, x, b, t, w.attention(), halfTurn, cs, mask, cache, layer), h, x); // (B*T, C+1)
+    h = RmsNorm.step(a); // (B*T, C+1)
+    return Attention.free(mlp.step(h, a, w.mlp()), h, a); // (B*T, C+1)
   }
 
 }

@@ -26,32 +26,25 @@ public final class Mlp {
   }
 
   /**
-   * gate and up with the input norm's weight folded into their columns, built from the current
-   * parameters for one generation: 2 x (F, C). They stay two matrices: for the step's few rows
+   * gate and up reading the step's norm ({@link RmsNorm#stepInput}), 2 x (F, C+1), and down keeping
+   * the residual stream's constant column ({@link RmsNorm#stepOutput}), (C+1, F); built from the
+   * current parameters for one generation. gate and up stay two matrices: for the step's few rows
    * two (F, C) products beat one (2F, C) product, whose weights no longer fit the core's cache.
    */
-  public NDList stepProjection(NDArray normWeight, NDManager into) {
-    try (NDManager tmp = into.newSubManager()) {
-      NDArray w = normWeight.duplicate(); // (C)
-      w.attach(tmp);
-      NDArray row = w.expandDims(0); // (1, C)
-      NDArray g = gate.mul(row); // (F, C)  made in the parameters' manager
-      NDArray u = up.mul(row); // (F, C)
-      g.attach(into);
-      u.attach(into);
-      return new NDList(g, u);
-    }
+  public NDList stepProjection(RmsNorm norm, NDManager into) {
+    return new NDList(norm.stepInput(gate, into), norm.stepInput(up, into), RmsNorm.stepOutput(down, into));
   }
 
   /**
-   * h (B*T, C) RMS-normalised without its weight, which {@code projection} (gate, up) holds; x
-   * (B*T, C) the residual stream, added in the down projection's product; temporaries freed at once.
+   * h (B*T, C+1) the step's norm ({@link RmsNorm#step}), whose weight {@code projection} (gate, up,
+   * down) holds; x (B*T, C+1) the residual stream, added in the down projection's product;
+   * temporaries freed at once.
    */
   public NDArray step(NDArray h, NDArray x, NDList projection) {
     NDArray g = Linear.linear(h, projection.get(0)).head(); // (B*T, F)
     NDArray u = Linear.linear(h, projection.get(1)).head(); // (B*T, F)
     NDArray act = Activation.sigmoid(g).muli(g).muli(u); // (B*T, F)  silu(g) * u
     Attention.close(g, u);
-    return Attention.free(Linear.linear(act, down, x).head(), act); // (B*T, C)  x + act down^T
+    return Attention.free(Linear.linear(act, projection.get(2), x).head(), act); // (B*T, C+1)  x + act down^T
   }
 }

@@ -1,6 +1,9 @@
 package io.thinkstream.model.internal;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 
 /** Root-mean-square layer norm (Zhang and Sennrich 2019), as in Llama: no mean subtraction, no bias. */
@@ -26,12 +29,50 @@ public final class RmsNorm {
     return x.mul(r).mul(weight); // (B, T, C)
   }
 
-  /** x / rms(x) without the weight (the step folds it into the next matrix); eps is a () array. */
-  public static NDArray unweighted(NDArray x, NDArray eps) { // x: (B, T, C)
-    NDArray sq = x.square(); // (B, T, C)
-    NDArray ms = Attention.free(sq.mean(new int[] {-1}, true), sq).addi(eps); // (B, T, 1)
-    NDArray rms = Attention.free(ms.sqrt(), ms); // (B, T, 1)
-    return Attention.free(x.div(rms), rms); // (B, T, C)
+  /** The value of the residual stream's extra column in the decoding step: sqrt(C eps). */
+  public float stepConstant(long hiddenSize) {
+    return (float) Math.sqrt(hiddenSize * (double) eps);
+  }
+
+  /**
+   * The decoding step's norm in one op. Its residual stream x (B*T, C+1) carries one extra column
+   * holding the constant c = sqrt(C eps) ({@link #stepConstant}; the step's matrices pass it through,
+   * {@link #stepOutput}), so the unit-length normalisation of [x | c] is x / sqrt(sum x^2 + C eps),
+   * which times sqrt(C) is x / sqrt(mean x^2 + eps): RMSNorm exactly. sqrt(C) and the weight are
+   * folded into the matrix that reads the result ({@link #stepInput}), whose column for c is zero.
+   * Five elementwise ops (square, mean, add, sqrt, divide) and their JNI calls become one: they cost
+   * 20-30 us on the demo model's (8, 192) rows, one op 7-11 us, and a decoding step has nine norms.
+   */
+  public static NDArray step(NDArray x) {
+    return x.normalize(2, -1, 1e-12); // (B*T, C+1)  |[x | c]| >= c > 0: the clamp never applies
+  }
+
+  /**
+   * A matrix w (R, C) that reads this norm's output, for the step: w diag(weight) sqrt(C), and a zero
+   * column for the constant, (R, C+1); made in {@code into}.
+   */
+  public NDArray stepInput(NDArray w, NDManager into) {
+    try (NDManager tmp = into.newSubManager()) {
+      long c = weight.getShape().get(0);
+      NDArray scaled = weight.duplicate(); // (C)
+      scaled.attach(tmp);
+      scaled = scaled.mul(tmp.create((float) Math.sqrt(c)).toType(weight.getDataType(), false)).expandDims(0); // (1, C)
+      NDArray folded = w.mul(scaled); // (R, C)  made in w's manager
+      folded.attach(tmp);
+      NDArray out = NDArrays.concat(new NDList(folded, tmp.zeros(new Shape(w.getShape().get(0), 1), w.getDataType())), 1); // (R, C+1)
+      out.attach(into);
+      return out;
+    }
+  }
+
+  /** A matrix w (C, K) that writes the residual stream, for the step: a zero row keeps the constant, (C+1, K). */
+  public static NDArray stepOutput(NDArray w, NDManager into) {
+    try (NDManager tmp = into.newSubManager()) {
+      NDArray zero = tmp.zeros(new Shape(1, w.getShape().get(1)), w.getDataType()); // (1, K)
+      NDArray out = NDArrays.concat(new NDList(w, zero), 0); // (C+1, K)  made in w's manager
+      out.attach(into);
+      return out;
+    }
   }
 
   public NDArray weight() {
