@@ -296,8 +296,7 @@ public final class Transformer implements AutoCloseable {
     private final KvCache cache;
     private final Block.StepWeights[] weights;
     private final NDArray head; // (V, C+1)  final norm's weight folded in, zero for the constant column
-    private final float constant; // the residual stream's extra column in the step (RmsNorm.step)
-    private final NDArray column; // (B, 1)  that constant, for a step's B rows
+    private final NDArray column; // (B, 1)  the residual stream's extra column in a step (RmsNorm.step)
     private final NDArray halfTurn; // (hs, 2hs)
     private final float[][] turns; // (W, 2hs)
     private final int batch;
@@ -313,8 +312,7 @@ public final class Transformer implements AutoCloseable {
         weights[i] = blocks.get(i).stepWeights(manager);
       }
       this.head = norm.stepInput(lmHead, manager); // (V, C+1)
-      this.constant = norm.stepConstant(config.hiddenSize());
-      this.column = manager.full(new Shape(batch, 1), constant, dtype); // (B, 1)
+      this.column = norm.stepColumn(manager, batch, dtype); // (B, 1)
       this.halfTurn = rotary.halfTurn(manager, dtype); // (hs, 2hs)
       this.turns = rotary.turns(width);
       this.opened = manager.zeros(new Shape(batch, 1, 1, 1, 1), dtype); // (B, 1, 1, 1, 1)
@@ -385,7 +383,7 @@ public final class Transformer implements AutoCloseable {
       NDArray ids = step.create(tokens); // (B, T)
       NDArray e = Embedding.embedding(ids, wte, ai.djl.ndarray.types.SparseFormat.DENSE).head(); // (B, T, C)
       NDArray rows = Attention.free(e.reshape(batch * t, config.hiddenSize()), e); // (B*T, C)
-      NDArray c = t == 1 ? column : step.full(new Shape(batch * (long) t, 1), constant, dtype); // (B*T, 1)
+      NDArray c = t == 1 ? column : norm.stepColumn(step, batch * (long) t, dtype); // (B*T, 1)
       NDArray x = Attention.free(NDArrays.concat(new NDList(rows, c), 1), rows); // (B*T, C+1)
       for (int i = 0; i < blocks.size(); i++) {
         x = blocks.get(i).step(x, batch, t, weights[i], halfTurn, cs, mask, cache, i); // (B*T, C+1)

@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 
 /** Root-mean-square layer norm (Zhang and Sennrich 2019), as in Llama: no mean subtraction, no bias. */
@@ -30,8 +31,13 @@ public final class RmsNorm {
   }
 
   /** The value of the residual stream's extra column in the decoding step: sqrt(C eps). */
-  public float stepConstant(long hiddenSize) {
-    return (float) Math.sqrt(hiddenSize * (double) eps);
+  public float stepConstant() {
+    return (float) Math.sqrt(weight.getShape().get(0) * (double) eps);
+  }
+
+  /** That column for {@code rows} rows of the step's residual stream, (rows, 1). */
+  public NDArray stepColumn(NDManager manager, long rows, DataType dtype) {
+    return manager.full(new Shape(rows, 1), stepConstant(), dtype); // (rows, 1)
   }
 
   /**

@@ -32,7 +32,7 @@ class RmsNormTest {
       for (double scale : new double[] {1e-3, 1, 30}) {
         NDArray x = m.randomNormal(new Shape(6, c)).toType(DataType.FLOAT64, false).mul(scale); // (B, C)
         double[] expected = Linear.linear(norm.forward(x.expandDims(0)).squeeze(0), w).head().toDoubleArray(); // (B, R)
-        NDArray column = m.full(new Shape(6, 1), norm.stepConstant(c)).toType(DataType.FLOAT64, false); // (B, 1)
+        NDArray column = norm.stepColumn(m, 6, DataType.FLOAT64); // (B, 1)
         NDArray stream = NDArrays.concat(new NDList(x, column), 1); // (B, C+1)
         double[] actual = Linear.linear(RmsNorm.step(stream), stepW).head().toDoubleArray(); // (B, R)
         assertArrayEquals(expected, actual, 1e-7 * maxAbs(expected), "activations of scale " + scale);
