@@ -69,9 +69,19 @@ final class BenchCommand {
 
   @Command(name = "rewards", mixinStandardHelpOptions = true,
       description = {"Samples/s through verify + grouping + pairing (2 KB samples) next to the raw produce+consume",
-          "rate of the same in-process broker, and p99 sample->pair latency at 1000 samples/s."})
+          "rate of the same in-process broker, and p99 sample->pair latency at 1000 samples/s.",
+          "Alternating rounds after a warm-up; the ratios are the medians of the per-round ratios."})
   static final class Rewards implements Callable<Integer> {
     @Spec CommandSpec spec;
+
+    @Option(names = "--samples", description = "Samples per round (default: ${DEFAULT-VALUE}).")
+    int samples = RewardsBench.Options.defaults().samples();
+
+    @Option(names = "--warmup-samples", description = "Untimed samples through both sides first (default: ${DEFAULT-VALUE}).")
+    int warmupSamples = RewardsBench.Options.defaults().warmupSamples();
+
+    @Option(names = "--rounds", description = "Alternating pipeline / raw rounds (default: ${DEFAULT-VALUE}).")
+    int rounds = RewardsBench.Options.defaults().rounds();
 
     @Override
     public Integer call() throws Exception {
@@ -83,7 +93,9 @@ final class BenchCommand {
         Topics rewards = Topics.withPrefix("bench.");
         TopicsCommand.create(admin, raw, 3, (short) 1, spec.commandLine().getErr());
         TopicsCommand.create(admin, rewards, 3, (short) 1, spec.commandLine().getErr());
-        RewardsBench.run(broker.bootstrap(), raw, rewards, RewardsBench.Options.defaults(), out);
+        RewardsBench.Options d = RewardsBench.Options.defaults();
+        RewardsBench.run(broker.bootstrap(), raw, rewards,
+            new RewardsBench.Options(samples, d.k(), d.rate(), d.latencySeconds(), warmupSamples, rounds), out);
       } finally {
         DemoCommand.deleteTree(dir);
       }

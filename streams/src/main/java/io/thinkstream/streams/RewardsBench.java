@@ -26,6 +26,7 @@ import java.util.concurrent.locks.LockSupport;
 import java.util.function.BiPredicate;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -51,30 +52,79 @@ public final class RewardsBench {
   private static final int SAMPLE_BYTES = 2048;
 
   /**
-   * {@code samples} for both throughput runs, each after {@code warmupSamples} untimed ones;
-   * {@code rate} samples/s for {@code latencySeconds}.
+   * {@code rounds} alternating rounds, each of {@code samples} through the pipeline, then as many
+   * raw records, then raw records of the bytes the pipeline wrote; all after {@code warmupSamples}
+   * untimed ones. {@code rate} samples/s for {@code latencySeconds}.
    */
-  public record Options(int samples, int k, int rate, int latencySeconds, int warmupSamples) {
+  public record Options(int samples, int k, int rate, int latencySeconds, int warmupSamples, int rounds) {
+    public Options {
+      if (samples < k || k < 2 || rate < 1 || latencySeconds < 1 || warmupSamples < k || rounds < 1) {
+        throw new IllegalArgumentException("bench rewards needs samples >= k >= 2, warm-up samples >= k, a rate,"
+            + " latency seconds and rounds >= 1: " + this);
+      }
+    }
+
     public static Options defaults() {
-      return new Options(20_000, 8, 1000, 10, 4000);
+      return new Options(20_000, 8, 1000, 10, 20_000, 5);
     }
   }
 
   /**
-   * {@code ratioVsBytesEquivalent}: the pipeline's samples/s against a raw produce + consume of
-   * the bytes the pipeline wrote per sample ({@code bytesWritten}: inputs, every output topic,
-   * changelogs and repartitions, measured as log growth on the broker) in the same run.
+   * One round: the pipeline's rate and its stream threads' CPU time per sample; the raw rate of as
+   * many 2 KB samples; what the pipeline wrote, and the rate (in pipeline samples/s) of a raw
+   * produce + consume of those bytes in as many records ({@code bytesEquivalentPerSec}) and in 2 KB
+   * records ({@code sampleRecordsEquivalentPerSec}).
    */
-  public record Result(long samples, int warmupSamples, double rawPerSec, double rewardsPerSec, double ratioVsRaw,
-      long latencySamples, double rate, double p50Ms, double p99Ms, double maxMs, long bytesWritten,
-      double bytesEquivalentPerSec, double ratioVsBytesEquivalent) {
+  public record Round(double rewardsPerSec, double rawPerSec, long bytesWritten, long recordsWritten,
+      double bytesEquivalentPerSec, double sampleRecordsEquivalentPerSec, double cpuMicrosPerSample) {
+    public double ratioVsRaw() {
+      return rewardsPerSec / rawPerSec;
+    }
+
+    public double ratioVsBytesEquivalent() {
+      return rewardsPerSec / bytesEquivalentPerSec;
+    }
+
+    public double ratioVsSampleRecordsEquivalent() {
+      return rewardsPerSec / sampleRecordsEquivalentPerSec;
+    }
+  }
+
+  /**
+   * The medians over the rounds: {@code ratioVsRaw} and {@code ratioVsBytesEquivalent} are the
+   * medians of the per-round ratios (each set against the raw runs next to it, since the
+   * machine's speed drifts between rounds), the rates the medians of the per-round rates.
+   */
+  public record Result(long samples, int warmupSamples, List<Round> rounds, double rawPerSec, double rewardsPerSec,
+      double ratioVsRaw, long latencySamples, double rate, double p50Ms, double p99Ms, double maxMs, long bytesWritten,
+      long recordsWritten, double bytesEquivalentPerSec, double ratioVsBytesEquivalent,
+      double ratioVsSampleRecordsEquivalent, double cpuMicrosPerSample) {
+    static Result of(long samples, int warmupSamples, List<Round> rounds, long latencySamples, double rate,
+        double[] sortedLatencies) {
+      return new Result(samples, warmupSamples, List.copyOf(rounds), median(rounds, Round::rawPerSec),
+          median(rounds, Round::rewardsPerSec), median(rounds, Round::ratioVsRaw), latencySamples, rate,
+          percentile(sortedLatencies, 0.5), percentile(sortedLatencies, 0.99),
+          sortedLatencies.length == 0 ? Double.NaN : sortedLatencies[sortedLatencies.length - 1],
+          (long) median(rounds, r -> r.bytesWritten()), (long) median(rounds, r -> r.recordsWritten()),
+          median(rounds, Round::bytesEquivalentPerSec), median(rounds, Round::ratioVsBytesEquivalent),
+          median(rounds, Round::ratioVsSampleRecordsEquivalent), median(rounds, Round::cpuMicrosPerSample));
+    }
+
     public String json() {
-      return JSON.createObjectNode().put("samples", samples).put("sample_bytes", SAMPLE_BYTES)
+      var node = JSON.createObjectNode().put("samples", samples).put("sample_bytes", SAMPLE_BYTES)
+          .put("rounds", rounds.size())
           .put("raw_per_s", round(rawPerSec)).put("rewards_per_s", round(rewardsPerSec))
           .put("ratio_vs_raw", round(ratioVsRaw)).put("bytes_written", bytesWritten)
           .put("bytes_per_sample", samples == 0 ? 0 : bytesWritten / samples)
+          .put("records_written", recordsWritten)
+          .put("records_per_sample", samples == 0 ? 0 : round(recordsWritten / (double) samples))
+          .put("stream_cpu_us_per_sample", round(cpuMicrosPerSample))
           .put("bytes_equivalent_per_s", round(bytesEquivalentPerSec))
-          .put("ratio_vs_bytes_equivalent", round(ratioVsBytesEquivalent)).put("latency_samples", latencySamples)
+          .put("ratio_vs_bytes_equivalent", round(ratioVsBytesEquivalent))
+          .put("ratio_vs_bytes_equivalent_as_2kb_records", round(ratioVsSampleRecordsEquivalent));
+      var perRound = node.putArray("round_ratios_vs_bytes_equivalent");
+      rounds.forEach(r -> perRound.add(round(r.ratioVsBytesEquivalent())));
+      return node.put("latency_samples", latencySamples)
           .put("offered_rate", round(rate)).put("p50_ms", round(p50Ms)).put("p99_ms", round(p99Ms))
           .put("max_ms", round(maxMs)).put("warmup_samples", warmupSamples).toString();
     }
@@ -82,6 +132,13 @@ public final class RewardsBench {
     private static double round(double x) {
       return Math.round(x * 100) / 100.0;
     }
+  }
+
+  /** The median of {@code f} over the rounds (the mean of the middle two for an even count). */
+  static double median(List<Round> rounds, java.util.function.ToDoubleFunction<Round> f) {
+    double[] x = rounds.stream().mapToDouble(f).sorted().toArray();
+    int n = x.length;
+    return n == 0 ? Double.NaN : n % 2 == 1 ? x[n / 2] : (x[n / 2 - 1] + x[n / 2]) / 2;
   }
 
   private final String bootstrap;
@@ -94,38 +151,30 @@ public final class RewardsBench {
     this.log = log;
   }
 
-  /** Runs both measurements; progress goes to {@code log}, the JSON summary is its last line. */
+  /**
+   * Warms both sides up, runs the rounds and the latency measurement; progress goes to
+   * {@code log}, the JSON summary is its last line.
+   */
   public static Result run(String bootstrap, Topics raw, Topics rewards, Options options, PrintWriter log)
       throws IOException, InterruptedException {
     RewardsBench bench = new RewardsBench(bootstrap, options, log);
     // Both sides are timed warm: the JIT has compiled the client, broker and pipeline code first.
-    // Timed cold, the first raw run was a quarter of the rate of the same run warm (and the
-    // pipeline ran its first samples in the interpreter while the equivalent run was warm).
-    bench.raw(raw, options.warmupSamples(), "raw warm-up");
-    double rawRate = bench.raw(raw, options.samples(), "raw produce+consume");
-    Result pipeline = bench.rewards(rewards, rawRate);
-    // the same bytes the pipeline wrote, as plain records through the same broker
-    int value = bench.rawValue(raw).length;
-    int records = (int) Math.max(1, pipeline.bytesWritten() / value);
-    double recordsPerSec = bench.raw(raw, records, "raw produce+consume");
-    double equivalent = pipeline.samples() / (records / recordsPerSec);
-    log.printf("raw equivalent: %d bytes as %d records of %d bytes, %.0f records/s = %.0f pipeline samples/s%n",
-        pipeline.bytesWritten(), records, value, recordsPerSec, equivalent);
-    Result result = new Result(pipeline.samples(), options.warmupSamples(), rawRate, pipeline.rewardsPerSec(),
-        pipeline.ratioVsRaw(), pipeline.latencySamples(), pipeline.rate(), pipeline.p50Ms(), pipeline.p99Ms(), pipeline.maxMs(),
-        pipeline.bytesWritten(), equivalent, pipeline.rewardsPerSec() / equivalent);
+    // On 2 cores the C2 compiler threads took 0.8 of a core for the first ~40 s of a run (the
+    // broker, the clients and Streams are a lot of hot code), so a short warm-up timed the
+    // pipeline half-compiled while the raw runs after it were not.
+    bench.raw(raw, options.warmupSamples(), bench.rawValue(raw), "raw warm-up");
+    Result result = bench.rewards(rewards, raw);
     log.println(result.json());
     log.flush();
     return result;
   }
-
   private byte[] rawValue(Topics topics) {
     return topics.samples().value().serializer().serialize(topics.samples().name(), sample("raw-0", 0, true));
   }
 
-  private double raw(Topics topics, int records, String what) throws InterruptedException {
+  /** Produces {@code records} copies of {@code value} and consumes them (read_committed); returns records/s. */
+  private double raw(Topics topics, int records, byte[] value, String what) throws InterruptedException {
     String topic = topics.samples().name();
-    byte[] value = rawValue(topics);
     try (KafkaProducer<byte[], byte[]> producer = producer();
          Reader reader = new Reader(List.of(topic), (r, t) -> true)) {
       long start = System.nanoTime();
@@ -140,39 +189,63 @@ public final class RewardsBench {
     }
   }
 
+  /** The size of some logs: bytes on disk and records (end offsets, which count transaction markers too). */
+  record LogSize(long bytes, long records) {
+    LogSize minus(LogSize before) {
+      return new LogSize(bytes - before.bytes, records - before.records);
+    }
+  }
+
   /**
-   * Bytes in the logs of the pipeline's topics (its topic set and its internal topics), summed over
-   * every broker's log directories: the growth across a run is what the run wrote.
+   * The logs of the pipeline's topics (its topic set and its internal topics), summed over every
+   * broker's log directories and partitions: the growth across a run is what the run wrote.
    */
-  private long logBytes(String topicPrefix, String applicationId) throws InterruptedException {
+  private LogSize logSize(String topicPrefix, String applicationId) throws InterruptedException {
+    java.util.function.Predicate<String> ours = topic -> topic.startsWith(applicationId + "-")
+        || (topic.startsWith(topicPrefix) && !topic.startsWith(applicationId) && !topic.startsWith("__"));
     try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
       List<Integer> brokers = admin.describeCluster().nodes().get().stream().map(n -> n.id()).toList();
-      long total = 0;
+      long bytes = 0;
+      Map<TopicPartition, OffsetSpec> ends = new HashMap<>();
       for (var dirs : admin.describeLogDirs(brokers).allDescriptions().get().values()) {
         for (var dir : dirs.values()) {
           for (var e : dir.replicaInfos().entrySet()) {
-            String topic = e.getKey().topic();
-            if (topic.startsWith(applicationId + "-")
-                || (topic.startsWith(topicPrefix) && !topic.startsWith(applicationId) && !topic.startsWith("__"))) {
-              total += e.getValue().size();
+            if (ours.test(e.getKey().topic())) {
+              bytes += e.getValue().size();
+              ends.put(e.getKey(), OffsetSpec.latest());
             }
           }
         }
       }
-      return total;
+      long records = 0;
+      for (var end : admin.listOffsets(ends).all().get().values()) {
+        records += end.offset();
+      }
+      return new LogSize(bytes, records);
     } catch (java.util.concurrent.ExecutionException e) {
-      throw new IllegalStateException("cannot describe the broker's log directories: " + e.getCause(), e.getCause());
+      throw new IllegalStateException("cannot describe the broker's logs: " + e.getCause(), e.getCause());
     }
   }
 
-  private Result rewards(Topics topics, double rawRate) throws IOException, InterruptedException {
+  private Result rewards(Topics topics, Topics raw) throws IOException, InterruptedException {
     Path state = Files.createTempDirectory("rewards-bench");
     int groups = options.samples() / options.k();
     int warmupGroups = options.warmupSamples() / options.k();
     int latencyGroups = options.rate() * options.latencySeconds() / options.k();
     try (KafkaProducer<byte[], byte[]> producer = producer()) {
-      for (int g = 0; g < groups + latencyGroups + warmupGroups; g++) {
-        String id = g < groups + latencyGroups ? "b" + g : "w" + (g - groups - latencyGroups);
+      List<String> problemIds = new ArrayList<>();
+      for (int g = 0; g < warmupGroups; g++) {
+        problemIds.add("w" + g);
+      }
+      for (int r = 0; r < options.rounds(); r++) {
+        for (int g = 0; g < groups; g++) {
+          problemIds.add(roundGroup(r, g));
+        }
+      }
+      for (int g = 0; g < latencyGroups; g++) {
+        problemIds.add("l" + g);
+      }
+      for (String id : problemIds) {
         send(producer, topics.problems().name(), id, topics.problems().value().serializer()
             .serialize(topics.problems().name(), problem(id)));
       }
@@ -193,41 +266,82 @@ public final class RewardsBench {
           producer.flush();
           outcomes.await(warmupGroups * options.k(), Duration.ofMinutes(5));
         }
-        Thread.sleep(1000); // the warm-up's last pairs and changelog writes commit before the byte count starts
-        double rate;
-        // Encoded before the clock starts, as the raw runs send one ready value: building and
-        // encoding 2 KB samples on this process's cores is the load generator's work, not the pipeline's.
-        List<ProducerRecord<byte[], byte[]>> samples = new ArrayList<>(groups * options.k());
-        for (int g = 0; g < groups; g++) {
-          samples.addAll(group(topics, "b" + g));
+        log.printf("rewards warm-up: %d samples%n", warmupGroups * options.k());
+        List<Round> rounds = new ArrayList<>();
+        for (int round = 0; round < options.rounds(); round++) {
+          Thread.sleep(1000); // the last pairs and changelog writes commit before the byte count starts
+          // Encoded before the clock starts, as the raw runs send one ready value: building and
+          // encoding 2 KB samples on this process's cores is the load generator's work, not the pipeline's.
+          List<ProducerRecord<byte[], byte[]>> samples = new ArrayList<>(groups * options.k());
+          for (int g = 0; g < groups; g++) {
+            samples.addAll(group(topics, roundGroup(round, g)));
+          }
+          LogSize before = logSize(topicPrefix, applicationId);
+          long cpuBefore = streamThreadsCpuNanos(app);
+          double rate;
+          try (Reader outcomes = new Reader(List.of(rewardsTopic), (r, t) -> isOutcome(topics, r))) {
+            long start = System.nanoTime();
+            samples.forEach(producer::send);
+            producer.flush();
+            outcomes.await(groups * options.k(), Duration.ofMinutes(5));
+            rate = groups * options.k() / ((System.nanoTime() - start) / 1e9);
+          }
+          double cpuPerSample = (streamThreadsCpuNanos(app) - cpuBefore) / 1e3 / (groups * options.k());
+          Thread.sleep(1000); // the last pairs, SFT examples and changelog writes commit after the last reward
+          LogSize written = logSize(topicPrefix, applicationId).minus(before);
+          samples.clear();
+          double rawRate = raw(raw, groups * options.k(), rawValue(raw), "  raw produce+consume");
+          // the same bytes the pipeline wrote, in as many records, as plain records through the same broker
+          int records = (int) Math.max(1, written.records());
+          byte[] value = new byte[(int) Math.max(1, written.bytes() / records)];
+          double recordsPerSec = raw(raw, records, value, "  raw equivalent");
+          // and the same bytes as 2 KB samples (fewer, larger records: a faster baseline)
+          byte[] sampleValue = rawValue(raw);
+          int sampleRecords = (int) Math.max(1, written.bytes() / sampleValue.length);
+          double sampleRecordsPerSec = raw(raw, sampleRecords, sampleValue, "  raw equivalent as 2 KB records");
+          Round result = new Round(rate, rawRate, written.bytes(), written.records(),
+              groups * options.k() / (records / recordsPerSec),
+              groups * options.k() / (sampleRecords / sampleRecordsPerSec), cpuPerSample);
+          rounds.add(result);
+          log.printf("round %d: %d samples verified, grouped and paired, %.0f samples/s (%.2f of raw), stream threads"
+                  + " %.0f us CPU per sample; wrote %d bytes in %d records (%d bytes, %.1f records per sample: inputs,"
+                  + " outputs, changelogs, repartitions) = %.0f equivalent samples/s (%.0f as 2 KB records);"
+                  + " ratio vs bytes equivalent %.2f (%.2f)%n", round + 1, groups * options.k(), rate,
+              result.ratioVsRaw(), cpuPerSample, written.bytes(), written.records(),
+              written.bytes() / (groups * options.k()), written.records() / (double) (groups * options.k()),
+              result.bytesEquivalentPerSec(), result.sampleRecordsEquivalentPerSec(), result.ratioVsBytesEquivalent(),
+              result.ratioVsSampleRecordsEquivalent());
         }
-        long bytesBefore = logBytes(topicPrefix, applicationId);
-        try (Reader outcomes = new Reader(List.of(rewardsTopic), (r, t) -> isOutcome(topics, r))) {
-          long start = System.nanoTime();
-          samples.forEach(producer::send);
-          producer.flush();
-          outcomes.await(groups * options.k(), Duration.ofMinutes(5));
-          rate = groups * options.k() / ((System.nanoTime() - start) / 1e9);
-        }
-        Thread.sleep(1000); // the last pairs, SFT examples and changelog writes commit after the last reward
-        long written = logBytes(topicPrefix, applicationId) - bytesBefore;
-        log.printf("rewards wrote %d bytes for %d samples (%d per sample, inputs, outputs, changelogs and"
-            + " repartitions)%n", written, groups * options.k(), written / Math.max(1, groups * options.k()));
-        log.printf("rewards: %d samples verified, grouped and paired, %.0f samples/s (%.2f of raw)%n",
-            groups * options.k(), rate, rate / rawRate);
-        double[] latencies = latency(producer, topics, groups, latencyGroups);
+        double[] latencies = latency(producer, topics, latencyGroups);
         Arrays.sort(latencies);
-        return new Result(groups * options.k(), options.warmupSamples(), rawRate, rate, rate / rawRate, latencies.length,
-            options.rate(), percentile(latencies, 0.5), percentile(latencies, 0.99), latencies[latencies.length - 1],
-            written, 0, 0);
+        return Result.of(groups * options.k(), options.warmupSamples(), rounds, latencies.length, options.rate(),
+            latencies);
       }
     } finally {
       deleteQuietly(state);
     }
   }
 
+  /** CPU time of the application's stream threads so far (the threads that run the topology). */
+  private static long streamThreadsCpuNanos(RewardsApp app) {
+    var threads = java.lang.management.ManagementFactory.getThreadMXBean();
+    long total = 0;
+    for (var meta : app.streams().metadataForLocalThreads()) {
+      for (Thread t : Thread.getAllStackTraces().keySet()) {
+        if (t.getName().equals(meta.threadName())) {
+          total += Math.max(0, threads.getThreadCpuTime(t.getId()));
+        }
+      }
+    }
+    return total;
+  }
+
+  private static String roundGroup(int round, int group) {
+    return "r" + round + "-" + group;
+  }
+
   /** Offers samples at the configured rate and measures, per group, last sample sent → first pair readable. */
-  private double[] latency(KafkaProducer<byte[], byte[]> producer, Topics topics, int first, int count)
+  private double[] latency(KafkaProducer<byte[], byte[]> producer, Topics topics, int count)
       throws InterruptedException {
     Map<String, Long> lastSent = new ConcurrentHashMap<>();
     Map<String, Long> latency = new ConcurrentHashMap<>();
@@ -239,8 +353,8 @@ public final class RewardsBench {
     })) {
       long intervalNanos = 1_000_000_000L / options.rate();
       long next = System.nanoTime();
-      for (int g = first; g < first + count; g++) {
-        String id = "b" + g;
+      for (int g = 0; g < count; g++) {
+        String id = "l" + g;
         for (int i = 0; i < options.k(); i++) {
           LockSupport.parkNanos(next - System.nanoTime());
           next += intervalNanos;

@@ -1,5 +1,6 @@
 package io.thinkstream.test;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.thinkstream.app.EmbeddedBroker;
@@ -27,9 +28,13 @@ class RewardsBenchTest {
       int samples = Integer.getInteger("bench.samples", 2000);
       int seconds = Integer.getInteger("bench.seconds", 3);
       RewardsBench.Result r = RewardsBench.run(broker.bootstrap(), raw, rewards,
-          new RewardsBench.Options(samples, 8, 1000, seconds, 400), new PrintWriter(System.out, true));
+          new RewardsBench.Options(samples, 8, 1000, seconds, 400, 2), new PrintWriter(System.out, true));
       assertTrue(r.rawPerSec() > 0 && r.rewardsPerSec() > 0 && r.p99Ms() > 0, r.json());
       assertTrue(r.bytesWritten() > r.samples() * 2048L && r.ratioVsBytesEquivalent() > 0, r.json());
+      assertEquals(2, r.rounds().size(), r.json());
+      for (RewardsBench.Round round : r.rounds()) {
+        assertTrue(round.bytesWritten() > samples * 2048L && round.rewardsPerSec() > 0, r.json());
+      }
     }
   }
 }

@@ -130,7 +130,10 @@ public final class EditDistance {
     private final int m;
     private final int blocks;
     private final int alphabet;
-    /** Match masks: bit i of block b of {@code peq[id * blocks + b]} is set when x[64b + i] == id. */
+    /**
+     * Match masks: bit i of block b of {@code peq[id * blocks + b]} is set when x[64b + i] == id;
+     * the blocks of id {@code alphabet} are all zero, for words absent from x.
+     */
     private final long[] peq;
     private final long[] pv;
     private final long[] mv;
@@ -143,7 +146,7 @@ public final class EditDistance {
         max = Math.max(max, id);
       }
       alphabet = max + 1;
-      peq = new long[alphabet * blocks];
+      peq = new long[(alphabet + 1) * blocks];
       for (int i = 0; i < m; i++) {
         peq[x[i] * blocks + i / 64] |= 1L << (i % 64);
       }
@@ -158,38 +161,41 @@ public final class EditDistance {
       }
       Arrays.fill(pv, -1L);
       Arrays.fill(mv, 0L);
-      long lastBit = 1L << ((m - 1) % 64);
+      int last = blocks - 1;
+      int lastShift = (m - 1) % 64; // the query's last row sits inside the last block
       int score = m;
       for (int c : y) {
-        int base = c < alphabet ? c * blocks : -1; // a word absent from x matches nowhere
+        int base = Math.min(c, alphabet) * blocks;
         int hin = 1; // row 0 of the table is 0, 1, 2, ...: each column adds one
-        for (int b = 0; b < blocks; b++) {
-          long eq = base < 0 ? 0L : peq[base + b];
-          long p = pv[b];
-          long mm = mv[b];
-          long xv = eq | mm;
-          if (hin < 0) {
-            eq |= 1L;
-          }
-          long xh = (((eq & p) + p) ^ p) | eq;
-          long ph = mm | ~(xh | p);
-          long mh = p & xh;
-          long high = b == blocks - 1 ? lastBit : 1L << 63;
-          int hout = (ph & high) != 0 ? 1 : (mh & high) != 0 ? -1 : 0;
-          ph <<= 1;
-          mh <<= 1;
-          if (hin < 0) {
-            mh |= 1L;
-          } else if (hin > 0) {
-            ph |= 1L;
-          }
-          pv[b] = mh | ~(xv | ph);
-          mv[b] = ph & xv;
-          hin = hout;
+        for (int b = 0; b < last; b++) {
+          hin = advance(b, peq[base + b], hin, 63);
         }
-        score += hin;
+        score += advance(last, peq[base + last], hin, lastShift);
       }
       return score;
+    }
+
+    /**
+     * One column step of block {@code b}, without branches: {@code hin} (-1, 0 or 1) is the
+     * horizontal delta entering the block's top, the result the delta leaving row
+     * {@code 64b + shift}.
+     */
+    private int advance(int b, long eq, int hin, int shift) {
+      long p = pv[b];
+      long mm = mv[b];
+      long hinNegative = hin >>> 31; // 1 when hin is -1
+      long hinPositive = (hin + 1) >> 1; // 1 when hin is 1
+      long xv = eq | mm;
+      eq |= hinNegative;
+      long xh = (((eq & p) + p) ^ p) | eq;
+      long ph = mm | ~(xh | p);
+      long mh = p & xh;
+      int hout = (int) ((ph >>> shift) & 1L) - (int) ((mh >>> shift) & 1L);
+      ph = (ph << 1) | hinPositive;
+      mh = (mh << 1) | hinNegative;
+      pv[b] = mh | ~(xv | ph);
+      mv[b] = ph & xv;
+      return hout;
     }
   }
 }
