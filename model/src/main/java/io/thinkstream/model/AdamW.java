@@ -111,6 +111,7 @@ public final class AdamW implements AutoCloseable {
         }
         p.subi(slices.get(i).reshape(p.getShape()));
       }
+      model.parametersChanged(); // the sampling step's fused copies of the weights are stale now
       zeroGradients(); // DJL's collector accumulates: start the next step from zero
       return new Update(true, norm, lr);
     }

@@ -46,6 +46,10 @@ public final class Transformer implements AutoCloseable {
   private final RmsNorm norm;
   private final NDArray lmHead; // (V, C)
   private final Rotary rotary;
+  /** The decoding step's fused matrices of the current parameters; guarded by {@code this}. */
+  private StepMatrices stepMatrices;
+  /** Bumped by {@link #parametersChanged}; guarded by {@code this}. */
+  private long parameterVersion;
 
   private Transformer(ModelConfig config, NDManager manager, Map<String, NDArray> params) {
     this.config = config;
@@ -262,7 +266,8 @@ public final class Transformer implements AutoCloseable {
 
   /**
    * Incremental decoding of one generation: a preallocated cache, the additive mask row of the
-   * filled columns, and the single-token step's fused matrices built from the current parameters.
+   * filled columns, and the single-token step's fused matrices of the current parameters (shared
+   * between decodings, see {@link #parametersChanged}).
    */
   public Decoding decoding(NDManager parent, int batch, int width) {
     return new Decoding(parent, batch, width);
@@ -294,6 +299,7 @@ public final class Transformer implements AutoCloseable {
   public final class Decoding implements AutoCloseable {
     private final NDManager manager;
     private final KvCache cache;
+    private final StepMatrices matrices;
     private final Block.StepWeights[] weights;
     private final NDArray head; // (V, C+1)  final norm's weight folded in, zero for the constant column
     private final NDArray column; // (B, 1)  the residual stream's extra column in a step (RmsNorm.step)
@@ -302,16 +308,15 @@ public final class Transformer implements AutoCloseable {
     private final int batch;
     private NDArray visible; // (B, 1, 1, 1, W)
     private final NDArray opened; // (B, 1, 1, 1, 1)  zeros: a column's mask once it is filled
+    private boolean closed;
 
     private Decoding(NDManager parent, int batch, int width) {
       this.manager = parent.newSubManager();
       this.batch = batch;
       this.cache = newCache(manager, batch, width);
-      this.weights = new Block.StepWeights[blocks.size()];
-      for (int i = 0; i < weights.length; i++) {
-        weights[i] = blocks.get(i).stepWeights(manager);
-      }
-      this.head = norm.stepInput(lmHead, manager); // (V, C+1)
+      this.matrices = acquireStepMatrices();
+      this.weights = matrices.weights;
+      this.head = matrices.head; // (V, C+1)
       this.column = norm.stepColumn(manager, batch, dtype); // (B, 1)
       this.halfTurn = rotary.halfTurn(manager, dtype); // (hs, 2hs)
       this.turns = rotary.turns(width);
@@ -399,7 +404,11 @@ public final class Transformer implements AutoCloseable {
 
     @Override
     public void close() {
-      manager.close();
+      if (!closed) {
+        closed = true;
+        manager.close();
+        releaseStepMatrices(matrices, 1);
+      }
     }
   }
 
@@ -420,9 +429,68 @@ public final class Transformer implements AutoCloseable {
     return manager.getDevice();
   }
 
-  /** Parameters by Hugging Face name, in state-dict order. */
+  /**
+   * Parameters by Hugging Face name, in state-dict order. Whoever changes them in place (an
+   * optimizer step) calls {@link #parametersChanged} afterwards.
+   */
   public Map<String, NDArray> parameters() {
     return params;
+  }
+
+  /**
+   * Tells the model that its parameters changed in place: the next {@link #decoding} rebuilds the
+   * step's fused matrices from them (a decoding already running keeps the ones it started with).
+   */
+  public synchronized void parametersChanged() {
+    parameterVersion++;
+  }
+
+  /**
+   * The decoding step's fused matrices (every block's {@link Block.StepWeights} and the LM head
+   * with the final norm folded in), built from the parameters once per parameter version in the
+   * model's own manager and shared by every decoding until the parameters change: building them
+   * copies every weight matrix, which per generate call cost a whole model's worth of memory
+   * traffic and, while it ran, of memory. Decodings hold them by count; stale ones are freed when
+   * the last decoding using them closes.
+   */
+  private final class StepMatrices {
+    final long version;
+    final NDManager owner;
+    final Block.StepWeights[] weights;
+    final NDArray head; // (V, C+1)  final norm's weight folded in, zero for the constant column
+    int users;
+    boolean stale;
+
+    StepMatrices(long version) {
+      this.version = version;
+      this.owner = manager.newSubManager();
+      try (NoGradient off = noGradient()) {
+        this.weights = new Block.StepWeights[blocks.size()];
+        for (int i = 0; i < weights.length; i++) {
+          weights[i] = blocks.get(i).stepWeights(owner);
+        }
+        this.head = norm.stepInput(lmHead, owner); // (V, C+1)
+      }
+    }
+  }
+
+  private synchronized StepMatrices acquireStepMatrices() {
+    if (stepMatrices == null || stepMatrices.version != parameterVersion) {
+      if (stepMatrices != null) {
+        stepMatrices.stale = true;
+        releaseStepMatrices(stepMatrices, 0);
+      }
+      stepMatrices = new StepMatrices(parameterVersion);
+    }
+    stepMatrices.users++;
+    return stepMatrices;
+  }
+
+  private synchronized void releaseStepMatrices(StepMatrices m, int released) {
+    m.users -= released;
+    if (m.stale && m.users == 0) {
+      m.owner.close();
+    }
   }
 
   /** Turns on gradient tracking for every parameter (training). */

@@ -262,4 +262,44 @@ class GeneratorTest {
       ai.djl.pytorch.jni.JniUtils.setGradMode(grad);
     }
   }
+
+  /**
+   * The step's fused matrices are built once per parameter version: a second generate call
+   * allocates nothing that stays, and after a training step (which changes the parameters in
+   * place and says so) sampling runs the new weights, equal to the full recompute, while the
+   * stale matrices are freed.
+   */
+  @Test
+  void fusedStepMatricesFollowTrainingSteps() {
+    ModelConfig config = ModelConfig.tiny(TOK.vocabSize());
+    try (Transformer trained = Transformer.init(config, Device.cpu(), DataType.FLOAT32, 12)) {
+      trained.parameters().values().forEach(p -> p.muli(8));
+      Generator gen = new Generator(trained, TOK);
+      List<Generator.Request> batch = List.of(new Generator.Request(prompt("Zoe has 4 pens."), 3));
+      int bare = trained.managedArrayCount();
+      List<Generation> first = gen.generate(batch, HOT);
+      int withMatrices = trained.managedArrayCount();
+      assertTrue(withMatrices > bare, "the fused matrices stay with the model");
+      assertArrayEquals(first.get(0).tokens(), gen.generate(batch, HOT).get(0).tokens());
+      assertEquals(withMatrices, trained.managedArrayCount(), "a second call reuses them");
+
+      trained.requireGradients();
+      LmTrainer trainer = new LmTrainer(trained, new LmTrainer.Schedule(0.05f, 0, 10), 0f);
+      for (int i = 0; i < 3; i++) {
+        trainer.step(TrainingTest.batch(2, 8, config.vocabSize(), i));
+      }
+      int afterTraining = trained.managedArrayCount(); // the old matrices, the optimizer's state, gradients
+      List<Generation> cached = gen.generate(batch, HOT);
+      assertEquals(afterTraining, trained.managedArrayCount(), "new matrices replace the stale ones, which are freed");
+      List<Generation> full = gen.generateWithoutCache(batch, HOT);
+      assertArrayEquals(full.get(0).tokens(), cached.get(0).tokens(), "sampling runs the trained weights");
+      assertFalse(Arrays.equals(first.get(0).tokens(), cached.get(0).tokens()) && Arrays.equals(
+          first.get(0).logProbs(), cached.get(0).logProbs()), "three steps at lr 0.05 change the samples");
+      Scorer.Score score = new Scorer(trained, TOK).score(List.of(new Scorer.Pair(batch.get(0).prompt(),
+          cached.get(0).tokens()))).get(0);
+      for (int i = 0; i < score.perToken().length; i++) {
+        assertEquals(score.perToken()[i], cached.get(0).logProbs()[i], 5e-4, "token " + i);
+      }
+    }
+  }
 }
