@@ -112,10 +112,10 @@ final class RewardsTopology {
     builder.addGlobalStore(Stores.keyValueStoreBuilder(
             Stores.inMemoryKeyValueStore(CHECKPOINTS_STORE), strings, topics.checkpoints().value()).withLoggingDisabled(),
         topics.checkpoints().name(), consumed(topics.checkpoints(), "checkpoints-source"),
-        () -> new StoreWriter<Checkpoint>(CHECKPOINTS_STORE));
+        () -> StoreWriter.<Checkpoint>global(CHECKPOINTS_STORE));
 
     builder.stream(topics.problems().name(), consumed(topics.problems(), "problems-source"))
-        .process(() -> new StoreWriter<Problem>(PROBLEMS_STORE), Named.as("problems-to-store"), PROBLEMS_STORE);
+        .process(() -> StoreWriter.<Problem>of(PROBLEMS_STORE), Named.as("problems-to-store"), PROBLEMS_STORE);
 
     KStream<String, SpecificRecord> verified = builder
         .stream(topics.samples().name(), consumed(topics.samples(), "samples-source"))

@@ -109,6 +109,30 @@ class RewardsTopologyTest {
     }
   }
 
+  /**
+   * Every task reads the checkpoints topic through a global store, whose thread has no dead-letter
+   * path: a record there without a key, or that does not decode, is skipped and counted instead of
+   * stopping the application, and the checkpoints after it still apply.
+   */
+  @Test
+  void anUnkeyedOrUndecodableCheckpointIsSkippedAndLaterOnesApply() {
+    try (Driver d = new Driver(settings(Map.of(RewardsConfig.MAX_POLICY_LAG, 2)), state)) {
+      d.input(TOPICS.problems()).pipeInput("p", problem("p", "4"));
+      TestInputTopic<String, Checkpoint> checkpoints = d.input(TOPICS.checkpoints());
+      Checkpoint v10 = Checkpoint.newBuilder().setVersion(10).setUri("u").setSha256("0")
+          .setConsumedOffsets(List.of()).setCreatedAt(Driver.T0).build();
+      checkpoints.pipeInput((String) null, v10);
+      d.driver.createInputTopic(TOPICS.checkpoints().name(), new ByteArraySerializer(), new ByteArraySerializer())
+          .pipeInput("tiny".getBytes(StandardCharsets.UTF_8), "not avro".getBytes(StandardCharsets.UTF_8));
+      checkpoints.pipeInput("tiny", v10);
+      TestInputTopic<String, Sample> samples = d.input(TOPICS.samples());
+      samples.pipeInput("p", sample("p", "old", 7, List.of("x"), "#### 4"));
+      samples.pipeInput("p", sample("p", "ok", 8, List.of("x"), "#### 4"));
+      assertEquals(List.of("ok"), d.output(TOPICS.rewards()).readValuesToList().stream()
+          .map(Reward::getSampleId).toList());
+    }
+  }
+
   @Test
   void poisonBytesAndFailingRecordsGoToDeadLettersAndProcessingContinues() {
     try (Driver d = new Driver(settings(Map.of()), state)) {

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.thinkstream.app.EmbeddedBroker;
+import io.thinkstream.avro.Checkpoint;
 import io.thinkstream.avro.DeadLetter;
 import io.thinkstream.avro.PairKind;
 import io.thinkstream.avro.PreferencePair;
@@ -130,6 +131,55 @@ class RewardsAppTest {
     // Incorrect samples asked the sampler to explore their first step.
     List<String> requested = values(TOPICS.exploreRequests()).stream().map(r -> r.getSampleId() + "@" + r.getStepIndex()).sorted().toList();
     assertEquals(24, requested.size(), requested.toString());
+  }
+
+  /**
+   * The checkpoints topic feeds a global store on every instance: a record there without a key,
+   * or that does not decode, must not stop the application (a global thread that fails takes the
+   * whole instance down); later checkpoints still apply.
+   */
+  @Test
+  void anUnkeyedOrUndecodableCheckpointDoesNotStopTheApplication() throws Exception {
+    Topics topics = Topics.withPrefix("rwc.");
+    RoundTrip.createTopics(broker.bootstrap(), topics);
+    try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(RoundTrip.client(broker.bootstrap()),
+        new ByteArraySerializer(), new ByteArraySerializer());
+         RewardsApp app = RewardsApp.start(RewardsApp.Config.of(broker.bootstrap(), topics, Map.of(
+             RewardsConfig.APPLICATION_ID, "rewards-it-checkpoints", RewardsConfig.STATE_DIR, stateDir.toString(),
+             RewardsConfig.MAX_POLICY_LAG, 2, RewardsConfig.JUDGE, "none"), Map.of()))) {
+      long deadline = System.currentTimeMillis() + 60_000;
+      while (app.state() != KafkaStreams.State.RUNNING) {
+        assertTrue(System.currentTimeMillis() < deadline, "not RUNNING after 60 s: " + app.state());
+        Thread.sleep(100);
+      }
+      RoundTrip.send(producer, topics.problems(), "c0", problem("c0", "10"));
+      Checkpoint v10 = Checkpoint.newBuilder().setVersion(10).setUri("u").setSha256("0")
+          .setConsumedOffsets(List.of()).setCreatedAt(Instant.now()).build();
+      byte[] encoded = topics.checkpoints().value().serializer().serialize(topics.checkpoints().name(), v10);
+      producer.send(new ProducerRecord<>(topics.checkpoints().name(), null, encoded));
+      producer.send(new ProducerRecord<>(topics.checkpoints().name(), "tiny".getBytes(StandardCharsets.UTF_8),
+          "not avro".getBytes(StandardCharsets.UTF_8)));
+      RoundTrip.send(producer, topics.checkpoints(), "tiny", v10);
+      producer.flush();
+      Thread.sleep(2000); // the global thread applies the checkpoints before the samples arrive
+      Sample stale = sample("c0", 0, "10");
+      stale.setSampleId("c0-stale");
+      stale.setPolicyVersion(7);
+      RoundTrip.send(producer, topics.samples(), "c0", stale);
+      Sample fresh = sample("c0", 1, "10");
+      fresh.setPolicyVersion(8);
+      RoundTrip.send(producer, topics.samples(), "c0", fresh);
+      producer.flush();
+      deadline = System.currentTimeMillis() + 60_000;
+      List<Reward> rewards = List.of();
+      while (rewards.isEmpty() && System.currentTimeMillis() < deadline) {
+        Thread.sleep(250);
+        rewards = RoundTrip.values(broker.bootstrap(), topics.rewards());
+      }
+      assertEquals(KafkaStreams.State.RUNNING, app.state());
+      assertEquals(List.of("c0-s1"), rewards.stream().map(Reward::getSampleId).toList(),
+          "version 10 applied: version 7 is stale, version 8 is not");
+    }
   }
 
   /** {@code n} samples of a problem: even seeds correct (distinct texts), odd seeds wrong. */

@@ -22,25 +22,42 @@ import org.slf4j.LoggerFactory;
  * carry on. The dead letter is produced by Kafka Streams itself, inside the same transaction as the
  * task's other output, so under exactly_once_v2 a poison record is reported exactly once.
  * Configured through the streams properties with {@link #TOPIC_CONFIG}.
+ *
+ * <p>The global thread (the checkpoints store) cannot produce: Kafka Streams fails with a
+ * ClassCastException when a handler returns records there, and a dead global thread stops the
+ * whole instance. A record of a {@link #GLOBAL_TOPICS_CONFIG} topic that cannot be decoded is
+ * therefore skipped with a warning (its topic, partition and offset) instead.
  */
 public final class DeadLetters implements DeserializationExceptionHandler, ProcessingExceptionHandler {
   /** Streams property naming the dead-letter topic. */
   public static final String TOPIC_CONFIG = "thinkstream.dead.letters.topic";
+  /** Streams property: comma-separated topics read by global stores, whose bad records are skipped and logged. */
+  public static final String GLOBAL_TOPICS_CONFIG = "thinkstream.dead.letters.global.topics";
   private static final Logger LOG = LoggerFactory.getLogger(DeadLetters.class);
   private static final AvroSerde<DeadLetter> SERDE = AvroSerde.of(DeadLetter.class);
   /** Reasons are for people; a stack trace belongs in the log. */
   private static final int MAX_REASON = 2000;
 
   private String topic;
+  private java.util.Set<String> globalTopics = java.util.Set.of();
 
   @Override
   public void configure(Map<String, ?> configs) {
     topic = Objects.requireNonNull((String) configs.get(TOPIC_CONFIG), TOPIC_CONFIG + " must be set");
+    Object global = configs.get(GLOBAL_TOPICS_CONFIG);
+    if (global != null && !global.toString().isBlank()) {
+      globalTopics = java.util.Set.of(global.toString().split(","));
+    }
   }
 
   @Override
   public DeserializationExceptionHandler.Response handleError(ErrorHandlerContext context,
       ConsumerRecord<byte[], byte[]> record, Exception exception) {
+    if (globalTopics.contains(record.topic())) {
+      LOG.warn("skipped an undecodable record of global topic {}-{}@{} (a global store has no dead-letter path): {}",
+          record.topic(), record.partition(), record.offset(), reason(exception));
+      return DeserializationExceptionHandler.Response.resume(List.of());
+    }
     return DeserializationExceptionHandler.Response.resume(letter(context, record.key(), record.value(),
         "cannot decode: " + reason(exception)));
   }
@@ -48,6 +65,11 @@ public final class DeadLetters implements DeserializationExceptionHandler, Proce
   @Override
   public ProcessingExceptionHandler.Response handleError(ErrorHandlerContext context, Record<?, ?> record,
       Exception exception) {
+    if (globalTopics.contains(context.topic())) {
+      LOG.warn("skipped a failing record of global topic {}-{}@{} in {} (a global store has no dead-letter path): {}",
+          context.topic(), context.partition(), context.offset(), context.processorNodeId(), reason(exception));
+      return ProcessingExceptionHandler.Response.resume(List.of());
+    }
     return ProcessingExceptionHandler.Response.resume(letter(context, context.sourceRawKey(),
         context.sourceRawValue(), "failed in " + context.processorNodeId() + ": " + reason(exception)));
   }
