@@ -77,8 +77,12 @@ final class BenchCommand {
     @Option(names = "--samples", description = "Samples per round (default: ${DEFAULT-VALUE}).")
     int samples = RewardsBench.Options.defaults().samples();
 
-    @Option(names = "--warmup-samples", description = "Untimed samples through both sides first (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--warmup-samples", description = "Samples per untimed warm-up batch through both sides (default: ${DEFAULT-VALUE}).")
     int warmupSamples = RewardsBench.Options.defaults().warmupSamples();
+
+    @Option(names = "--max-warmup-seconds", description = "Warm-up batches repeat until the JIT has settled or this"
+        + " much time has passed (default: ${DEFAULT-VALUE}).")
+    int maxWarmupSeconds = RewardsBench.Options.defaults().maxWarmupSeconds();
 
     @Option(names = "--rounds", description = "Alternating pipeline / raw rounds (default: ${DEFAULT-VALUE}).")
     int rounds = RewardsBench.Options.defaults().rounds();
@@ -95,7 +99,8 @@ final class BenchCommand {
         TopicsCommand.create(admin, rewards, 3, (short) 1, spec.commandLine().getErr());
         RewardsBench.Options d = RewardsBench.Options.defaults();
         RewardsBench.run(broker.bootstrap(), raw, rewards,
-            new RewardsBench.Options(samples, d.k(), d.rate(), d.latencySeconds(), warmupSamples, rounds), out);
+            new RewardsBench.Options(samples, d.k(), d.rate(), d.latencySeconds(), warmupSamples, rounds,
+                maxWarmupSeconds), out);
       } finally {
         DemoCommand.deleteTree(dir);
       }

@@ -53,19 +53,23 @@ public final class RewardsBench {
 
   /**
    * {@code rounds} alternating rounds, each of {@code samples} through the pipeline, then as many
-   * raw records, then raw records of the bytes the pipeline wrote; all after {@code warmupSamples}
-   * untimed ones. {@code rate} samples/s for {@code latencySeconds}.
+   * raw records, then raw records of the bytes the pipeline wrote. Before them, untimed warm-up
+   * batches of {@code warmupSamples} through the pipeline and as many raw records, repeated until
+   * the JIT compiler's time during a batch falls under a tenth of its wall time, or
+   * {@code maxWarmupSeconds} have passed. {@code rate} samples/s for {@code latencySeconds}.
    */
-  public record Options(int samples, int k, int rate, int latencySeconds, int warmupSamples, int rounds) {
+  public record Options(int samples, int k, int rate, int latencySeconds, int warmupSamples, int rounds,
+      int maxWarmupSeconds) {
     public Options {
-      if (samples < k || k < 2 || rate < 1 || latencySeconds < 1 || warmupSamples < k || rounds < 1) {
+      if (samples < k || k < 2 || rate < 1 || latencySeconds < 1 || warmupSamples < k || rounds < 1
+          || maxWarmupSeconds < 0) {
         throw new IllegalArgumentException("bench rewards needs samples >= k >= 2, warm-up samples >= k, a rate,"
-            + " latency seconds and rounds >= 1: " + this);
+            + " latency seconds and rounds >= 1, warm-up seconds >= 0: " + this);
       }
     }
 
     public static Options defaults() {
-      return new Options(20_000, 8, 1000, 10, 20_000, 5);
+      return new Options(20_000, 8, 1000, 10, 4000, 5, 120);
     }
   }
 
@@ -159,10 +163,9 @@ public final class RewardsBench {
       throws IOException, InterruptedException {
     RewardsBench bench = new RewardsBench(bootstrap, options, log);
     // Both sides are timed warm: the JIT has compiled the client, broker and pipeline code first.
-    // On 2 cores the C2 compiler threads took 0.8 of a core for the first ~40 s of a run (the
-    // broker, the clients and Streams are a lot of hot code), so a short warm-up timed the
+    // On 2 cores the C2 compiler threads took 0.8 of a core for the first ~40-60 s of a run (the
+    // broker, the clients and Streams are a lot of hot code), so a fixed short warm-up timed the
     // pipeline half-compiled while the raw runs after it were not.
-    bench.raw(raw, options.warmupSamples(), bench.rawValue(raw), "raw warm-up");
     Result result = bench.rewards(rewards, raw);
     log.println(result.json());
     log.flush();
@@ -234,9 +237,6 @@ public final class RewardsBench {
     int latencyGroups = options.rate() * options.latencySeconds() / options.k();
     try (KafkaProducer<byte[], byte[]> producer = producer()) {
       List<String> problemIds = new ArrayList<>();
-      for (int g = 0; g < warmupGroups; g++) {
-        problemIds.add("w" + g);
-      }
       for (int r = 0; r < options.rounds(); r++) {
         for (int g = 0; g < groups; g++) {
           problemIds.add(roundGroup(r, g));
@@ -259,14 +259,7 @@ public final class RewardsBench {
       try (RewardsApp app = RewardsApp.start(config)) {
         awaitRunning(app);
         String rewardsTopic = topics.rewards().name();
-        try (Reader outcomes = new Reader(List.of(rewardsTopic), (r, t) -> isOutcome(topics, r))) {
-          for (int g = 0; g < warmupGroups; g++) {
-            group(topics, "w" + g).forEach(producer::send);
-          }
-          producer.flush();
-          outcomes.await(warmupGroups * options.k(), Duration.ofMinutes(5));
-        }
-        log.printf("rewards warm-up: %d samples%n", warmupGroups * options.k());
+        warmUp(producer, topics, raw, warmupGroups);
         List<Round> rounds = new ArrayList<>();
         for (int round = 0; round < options.rounds(); round++) {
           Thread.sleep(1000); // the last pairs and changelog writes commit before the byte count starts
@@ -334,6 +327,42 @@ public final class RewardsBench {
       }
     }
     return total;
+  }
+
+  /**
+   * Untimed batches through the pipeline and the raw path until the JIT has settled (its
+   * compilation time under a tenth of a batch's wall time) or the warm-up time is up.
+   */
+  private void warmUp(KafkaProducer<byte[], byte[]> producer, Topics topics, Topics raw, int groups)
+      throws InterruptedException {
+    var jit = java.lang.management.ManagementFactory.getCompilationMXBean();
+    boolean measurable = jit != null && jit.isCompilationTimeMonitoringSupported();
+    long deadline = System.nanoTime() + options.maxWarmupSeconds() * 1_000_000_000L;
+    for (int batch = 0; ; batch++) {
+      long start = System.nanoTime();
+      long compiled = measurable ? jit.getTotalCompilationTime() : 0;
+      for (int g = 0; g < groups; g++) {
+        String id = "w" + batch + "-" + g;
+        send(producer, topics.problems().name(), id, topics.problems().value().serializer()
+            .serialize(topics.problems().name(), problem(id)));
+      }
+      producer.flush();
+      try (Reader outcomes = new Reader(List.of(topics.rewards().name()), (r, t) -> isOutcome(topics, r))) {
+        for (int g = 0; g < groups; g++) {
+          group(topics, "w" + batch + "-" + g).forEach(producer::send);
+        }
+        producer.flush();
+        outcomes.await((long) groups * options.k(), Duration.ofMinutes(5));
+      }
+      raw(raw, groups * options.k(), rawValue(raw), "  raw warm-up");
+      double wallMs = (System.nanoTime() - start) / 1e6;
+      double jitShare = measurable ? (jit.getTotalCompilationTime() - compiled) / wallMs : 0;
+      log.printf("warm-up batch %d: %d samples and raw records in %.0f ms, JIT compiling %.0f%% of it%n",
+          batch + 1, groups * options.k(), wallMs, 100 * jitShare);
+      if (jitShare < 0.1 || System.nanoTime() > deadline) {
+        return;
+      }
+    }
   }
 
   private static String roundGroup(int round, int group) {

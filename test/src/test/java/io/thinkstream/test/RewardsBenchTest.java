@@ -28,7 +28,7 @@ class RewardsBenchTest {
       int samples = Integer.getInteger("bench.samples", 2000);
       int seconds = Integer.getInteger("bench.seconds", 3);
       RewardsBench.Result r = RewardsBench.run(broker.bootstrap(), raw, rewards,
-          new RewardsBench.Options(samples, 8, 1000, seconds, 400, 2), new PrintWriter(System.out, true));
+          new RewardsBench.Options(samples, 8, 1000, seconds, 400, 2, 5), new PrintWriter(System.out, true));
       assertTrue(r.rawPerSec() > 0 && r.rewardsPerSec() > 0 && r.p99Ms() > 0, r.json());
       assertTrue(r.bytesWritten() > r.samples() * 2048L && r.ratioVsBytesEquivalent() > 0, r.json());
       assertEquals(2, r.rounds().size(), r.json());
