@@ -91,7 +91,8 @@ public final class RewardsApp implements AutoCloseable {
    * failure, which a fresh thread that restores from the changelogs can survive. A thread that
    * keeps failing is replaced after a growing pause (1 s, 2 s, ... 30 s); more than
    * {@link #MAX_FAILURES} failures within {@link #FAILURE_WINDOW} stop the application (state
-   * ERROR), so that its supervisor restarts it instead of it spinning.
+   * ERROR), so that its supervisor restarts it instead of it spinning. A failure that no new
+   * thread can fix, a source topic that is gone, stops the application at once.
    */
   private static final class Replacements implements StreamsUncaughtExceptionHandler {
     private static final int MAX_FAILURES = 10;
@@ -100,6 +101,12 @@ public final class RewardsApp implements AutoCloseable {
 
     @Override
     public synchronized StreamThreadExceptionResponse handle(Throwable e) {
+      for (Throwable c = e; c != null; c = c.getCause()) {
+        if (c instanceof org.apache.kafka.streams.errors.MissingSourceTopicException) {
+          LOG.error("a source topic is missing: shutting down (a new stream thread would fail the same way)", e);
+          return StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
+        }
+      }
       long now = System.currentTimeMillis();
       failures.addLast(now);
       while (!failures.isEmpty() && failures.peekFirst() < now - FAILURE_WINDOW.toMillis()) {

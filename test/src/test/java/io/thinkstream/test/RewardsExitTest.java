@@ -6,20 +6,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.thinkstream.app.EmbeddedBroker;
 import io.thinkstream.app.Thinkstream;
-import io.thinkstream.avro.Checkpoint;
 import io.thinkstream.schemas.Topics;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Path;
-import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.clients.admin.Admin;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
@@ -28,8 +24,8 @@ import picocli.CommandLine;
  * {@code thinkstream rewards} exits with status 2 once its Kafka Streams application reaches
  * state ERROR, so that a supervisor (compose's restart policy, systemd, Kubernetes) restarts it
  * rather than leaving a process that looks alive and processes nothing. The failure is a real one:
- * a checkpoint record without a key makes the checkpoints store's writer throw on the global
- * stream thread, which Kafka Streams cannot replace, so the whole application goes to ERROR.
+ * the samples topic is deleted under the running application, which no new stream thread can fix,
+ * so the application goes to ERROR.
  */
 class RewardsExitTest {
   private static final Topics TOPICS = Topics.withPrefix("rexit.");
@@ -63,14 +59,9 @@ class RewardsExitTest {
       Thread.sleep(2000);
       assertFalse(exit.isDone(), "a healthy service keeps running: " + out + err);
 
-      try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(RoundTrip.client(broker.bootstrap()),
-          new ByteArraySerializer(), new ByteArraySerializer())) {
-        Checkpoint checkpoint = Checkpoint.newBuilder().setVersion(1).setUri("/ckpt/1").setSha256("ab".repeat(32))
-            .setConsumedOffsets(List.of()).setCreatedAt(Instant.now()).build();
-        byte[] value = TOPICS.checkpoints().value().serializer().serialize(TOPICS.checkpoints().name(), checkpoint);
-        producer.send(new ProducerRecord<>(TOPICS.checkpoints().name(), null, value)).get(); // no key
+      try (Admin admin = Admin.create(RoundTrip.client(broker.bootstrap()))) {
+        admin.deleteTopics(List.of(TOPICS.samples().name())).all().get();
       }
-
       int code = exit.get(60, TimeUnit.SECONDS);
       assertEquals(2, code, out + "\n" + err);
       assertTrue(err.toString().contains("state ERROR"), err.toString());
