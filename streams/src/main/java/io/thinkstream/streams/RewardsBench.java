@@ -171,6 +171,7 @@ public final class RewardsBench {
     log.flush();
     return result;
   }
+
   private byte[] rawValue(Topics topics) {
     return topics.samples().value().serializer().serialize(topics.samples().name(), sample("raw-0", 0, true));
   }
@@ -245,11 +246,7 @@ public final class RewardsBench {
       for (int g = 0; g < latencyGroups; g++) {
         problemIds.add("l" + g);
       }
-      for (String id : problemIds) {
-        send(producer, topics.problems().name(), id, topics.problems().value().serializer()
-            .serialize(topics.problems().name(), problem(id)));
-      }
-      producer.flush();
+      sendProblems(producer, topics, problemIds);
       String applicationId = "rewards-bench-" + System.currentTimeMillis();
       String topicPrefix = topics.samples().name().substring(0, topics.samples().name().length() - "samples".length());
       RewardsApp.Config config = RewardsApp.Config.of(bootstrap, topics, Map.of(
@@ -259,7 +256,8 @@ public final class RewardsBench {
       try (RewardsApp app = RewardsApp.start(config)) {
         awaitRunning(app);
         String rewardsTopic = topics.rewards().name();
-        warmUp(producer, topics, raw, warmupGroups);
+        byte[] sampleValue = rawValue(raw); // one 2 KB sample, the raw runs' value
+        warmUp(producer, topics, raw, sampleValue, warmupGroups);
         List<Round> rounds = new ArrayList<>();
         for (int round = 0; round < options.rounds(); round++) {
           Thread.sleep(1000); // the last pairs and changelog writes commit before the byte count starts
@@ -283,13 +281,12 @@ public final class RewardsBench {
           Thread.sleep(1000); // the last pairs, SFT examples and changelog writes commit after the last reward
           LogSize written = logSize(topicPrefix, applicationId).minus(before);
           samples.clear();
-          double rawRate = raw(raw, groups * options.k(), rawValue(raw), "  raw produce+consume");
+          double rawRate = raw(raw, groups * options.k(), sampleValue, "  raw produce+consume");
           // the same bytes the pipeline wrote, in as many records, as plain records through the same broker
           int records = (int) Math.max(1, written.records());
           byte[] value = new byte[(int) Math.max(1, written.bytes() / records)];
           double recordsPerSec = raw(raw, records, value, "  raw equivalent");
           // and the same bytes as 2 KB samples (fewer, larger records: a faster baseline)
-          byte[] sampleValue = rawValue(raw);
           int sampleRecords = (int) Math.max(1, written.bytes() / sampleValue.length);
           double sampleRecordsPerSec = raw(raw, sampleRecords, sampleValue, "  raw equivalent as 2 KB records");
           Round result = new Round(rate, rawRate, written.bytes(), written.records(),
@@ -318,12 +315,12 @@ public final class RewardsBench {
   /** CPU time of the application's stream threads so far (the threads that run the topology). */
   private static long streamThreadsCpuNanos(RewardsApp app) {
     var threads = java.lang.management.ManagementFactory.getThreadMXBean();
+    java.util.Set<String> names = new java.util.HashSet<>();
+    app.streams().metadataForLocalThreads().forEach(meta -> names.add(meta.threadName()));
     long total = 0;
-    for (var meta : app.streams().metadataForLocalThreads()) {
-      for (Thread t : Thread.getAllStackTraces().keySet()) {
-        if (t.getName().equals(meta.threadName())) {
-          total += Math.max(0, threads.getThreadCpuTime(t.getId()));
-        }
+    for (Thread t : Thread.getAllStackTraces().keySet()) {
+      if (names.contains(t.getName())) {
+        total += Math.max(0, threads.getThreadCpuTime(t.getId()));
       }
     }
     return total;
@@ -333,28 +330,25 @@ public final class RewardsBench {
    * Untimed batches through the pipeline and the raw path until the JIT has settled (its
    * compilation time under a tenth of a batch's wall time) or the warm-up time is up.
    */
-  private void warmUp(KafkaProducer<byte[], byte[]> producer, Topics topics, Topics raw, int groups)
-      throws InterruptedException {
+  private void warmUp(KafkaProducer<byte[], byte[]> producer, Topics topics, Topics raw, byte[] sampleValue,
+      int groups) throws InterruptedException {
     var jit = java.lang.management.ManagementFactory.getCompilationMXBean();
     boolean measurable = jit != null && jit.isCompilationTimeMonitoringSupported();
     long deadline = System.nanoTime() + options.maxWarmupSeconds() * 1_000_000_000L;
     for (int batch = 0; ; batch++) {
       long start = System.nanoTime();
       long compiled = measurable ? jit.getTotalCompilationTime() : 0;
+      List<String> ids = new ArrayList<>(groups);
       for (int g = 0; g < groups; g++) {
-        String id = "w" + batch + "-" + g;
-        send(producer, topics.problems().name(), id, topics.problems().value().serializer()
-            .serialize(topics.problems().name(), problem(id)));
+        ids.add("w" + batch + "-" + g);
       }
-      producer.flush();
+      sendProblems(producer, topics, ids);
       try (Reader outcomes = new Reader(List.of(topics.rewards().name()), (r, t) -> isOutcome(topics, r))) {
-        for (int g = 0; g < groups; g++) {
-          group(topics, "w" + batch + "-" + g).forEach(producer::send);
-        }
+        ids.forEach(id -> group(topics, id).forEach(producer::send));
         producer.flush();
         outcomes.await((long) groups * options.k(), Duration.ofMinutes(5));
       }
-      raw(raw, groups * options.k(), rawValue(raw), "  raw warm-up");
+      raw(raw, groups * options.k(), sampleValue, "  raw warm-up");
       double wallMs = (System.nanoTime() - start) / 1e6;
       double jitShare = measurable ? (jit.getTotalCompilationTime() - compiled) / wallMs : 0;
       log.printf("warm-up batch %d: %d samples and raw records in %.0f ms, JIT compiling %.0f%% of it%n",
@@ -363,6 +357,15 @@ public final class RewardsBench {
         return;
       }
     }
+  }
+
+  /** The problems of {@code ids}, on the broker before their samples are sent. */
+  private void sendProblems(KafkaProducer<byte[], byte[]> producer, Topics topics, List<String> ids) {
+    for (String id : ids) {
+      send(producer, topics.problems().name(), id, topics.problems().value().serializer()
+          .serialize(topics.problems().name(), problem(id)));
+    }
+    producer.flush();
   }
 
   private static String roundGroup(int round, int group) {

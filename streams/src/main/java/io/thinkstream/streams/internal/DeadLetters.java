@@ -26,7 +26,9 @@ import org.slf4j.LoggerFactory;
  * <p>The global thread (the checkpoints store) cannot produce: Kafka Streams fails with a
  * ClassCastException when a handler returns records there, and a dead global thread stops the
  * whole instance. A record of a {@link #GLOBAL_TOPICS_CONFIG} topic that cannot be decoded is
- * therefore skipped with a warning (its topic, partition and offset) instead.
+ * therefore skipped with a warning (its topic, partition and offset) instead. (The processing
+ * handler is never called there: a global processor's exception stops the global thread, so the
+ * global store's writer skips bad records itself, see {@code StoreWriter.global}.)
  */
 public final class DeadLetters implements DeserializationExceptionHandler, ProcessingExceptionHandler {
   /** Streams property naming the dead-letter topic. */
@@ -65,11 +67,6 @@ public final class DeadLetters implements DeserializationExceptionHandler, Proce
   @Override
   public ProcessingExceptionHandler.Response handleError(ErrorHandlerContext context, Record<?, ?> record,
       Exception exception) {
-    if (globalTopics.contains(context.topic())) {
-      LOG.warn("skipped a failing record of global topic {}-{}@{} in {} (a global store has no dead-letter path): {}",
-          context.topic(), context.partition(), context.offset(), context.processorNodeId(), reason(exception));
-      return ProcessingExceptionHandler.Response.resume(List.of());
-    }
     return ProcessingExceptionHandler.Response.resume(letter(context, context.sourceRawKey(),
         context.sourceRawValue(), "failed in " + context.processorNodeId() + ": " + reason(exception)));
   }
