@@ -169,6 +169,7 @@ public final class RewardsApp implements AutoCloseable {
     p.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
     p.put(StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetters.class);
     p.put(StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetters.class);
+    p.put(StreamsConfig.PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG, DeadLetters.class);
     p.put(DeadLetters.TOPIC_CONFIG, config.topics().deadLetters().name());
     p.put(DeadLetters.GLOBAL_TOPICS_CONFIG, config.topics().checkpoints().name());
     // Topology optimisation would reuse the samples topic as the problems changelog and so on: keep it plain.

@@ -19,6 +19,7 @@ public final class RewardsConfig extends AbstractConfig {
   public static final String APPLICATION_ID = "rewards.application.id";
   public static final String STATE_DIR = "rewards.state.dir";
   public static final String COMMIT_INTERVAL_MS = "rewards.commit.interval.ms";
+  public static final String MAX_OUTPUT_BYTES = "rewards.max.output.bytes";
   public static final String EXPECTED_K = "expected.k";
   public static final String GROUP_TIMEOUT_MS = "group.timeout.ms";
   public static final String DEDUP_WINDOW_MS = "dedup.window.ms";
@@ -112,13 +113,19 @@ public final class RewardsConfig extends AbstractConfig {
               + "arrive on different topics), then goes to dead-letters.")
       .define(PROBLEM_WAIT_MAX, Type.LONG, 100_000L, Range.atLeast(0), Importance.LOW,
           "Most samples waiting for their problem per task; beyond it a sample of an unknown problem goes to "
-              + "dead-letters at once.");
+              + "dead-letters at once.")
+      .define(MAX_OUTPUT_BYTES, Type.INT, 1_048_576 - 16_384, Range.atLeast(1024), Importance.LOW,
+          "Largest encoded output record (pair, SFT example, repartitioned sample or group) the application "
+              + "produces; a larger one goes to dead-letters with the reason and its first bytes instead. Keep it "
+              + "under the producer's max.request.size and the broker's message.max.bytes (1 MiB by default): a "
+              + "record the producer refuses under exactly-once aborts the transaction, and the application "
+              + "would stop on the same input after every restart.");
 
   /** The typed settings the topology is built from. */
   public record Settings(int expectedK, Duration groupTimeout, Duration dedupWindow, int sftMaxPerProblem,
       long maxPolicyLag, int exploreK, int exploreMaxSteps, boolean exploreParallel, double judgeRho,
       String thoughtMarker, boolean judging, Duration judgeResultTimeout, Duration exploreTimeout,
-      Duration problemWait, long problemWaitMax) {
+      Duration problemWait, long problemWaitMax, int maxOutputBytes) {
     public static Settings defaults() {
       return of(Map.of());
     }
@@ -139,7 +146,7 @@ public final class RewardsConfig extends AbstractConfig {
         getInt(EXPLORE_K), getInt(EXPLORE_MAX_STEPS), getString(EXPLORE_MODE).equals("parallel"),
         getDouble(JUDGE_RHO), getString(JUDGE_THOUGHT_MARKER), !getString(JUDGE).equals("none"),
         Duration.ofMillis(getLong(JUDGE_RESULT_TIMEOUT_MS)), Duration.ofMillis(getLong(EXPLORE_TIMEOUT_MS)),
-        Duration.ofMillis(getLong(PROBLEM_WAIT_MS)), getLong(PROBLEM_WAIT_MAX));
+        Duration.ofMillis(getLong(PROBLEM_WAIT_MS)), getLong(PROBLEM_WAIT_MAX), getInt(MAX_OUTPUT_BYTES));
   }
 
   /** How the judge worker calls the judge. */

@@ -24,6 +24,7 @@ import io.thinkstream.streams.internal.DedupProcessor;
 import io.thinkstream.streams.internal.GroupProcessor;
 import io.thinkstream.streams.internal.JudgeClose;
 import io.thinkstream.streams.internal.JudgePairs;
+import io.thinkstream.streams.internal.OutputLimit;
 import io.thinkstream.streams.internal.OutcomePairs;
 import io.thinkstream.streams.internal.PitSearchProcessor;
 import io.thinkstream.streams.internal.StalenessFilter;
@@ -133,7 +134,7 @@ final class RewardsTopology {
     // unlabelled samples have no outcome: they reach the judge only
     graded.filter((problemId, g) -> g.getGold() != null, Named.as("labelled"))
         .map((problemId, g) -> KeyValue.pair(g.getSampleId(), outcomeReward(g)), Named.as("outcome-reward"))
-        .to(topics.rewards().name(), produced(topics.rewards(), "outcome-rewards-sink"));
+        .to(topics.rewards().name(), produced(topics.rewards(), "outcome-rewards-sink", settings.maxOutputBytes()));
 
     Optional<JudgePairs> judge = settings.judging()
         ? Optional.of(new JudgePairs(settings.judgeRho(), settings.thoughtMarker())) : Optional.empty();
@@ -145,7 +146,8 @@ final class RewardsTopology {
     KStream<String, SpecificRecord> pitStarted = graded
         .filter((problemId, g) -> g.getGold() != null && !g.getCorrect(), Named.as("incorrect"))
         .selectKey((problemId, g) -> g.getSampleId(), Named.as("by-sample-id"))
-        .repartition(Repartitioned.with(strings, gradedSerde).withName("pit-by-sample"))
+        .repartition(Repartitioned.with(strings, OutputLimit.bounded(gradedSerde, settings.maxOutputBytes()))
+            .withName("pit-by-sample"))
         .process(() -> new PitSearchProcessor.Start(PIT_STORE, settings.exploreK(), settings.exploreMaxSteps(),
             settings.exploreParallel()), Named.as("pit-start"), PIT_STORE);
     KStream<String, SpecificRecord> pitStepped = builder
@@ -161,7 +163,7 @@ final class RewardsTopology {
     if (judge.isPresent()) {
       out = out.merge(judged(builder, topics, settings, judge.get(), grouped), Named.as("merge-judged"));
     }
-    route(out, topics);
+    route(out, topics, settings.maxOutputBytes());
     return builder;
   }
 
@@ -180,7 +182,8 @@ final class RewardsTopology {
     KStream<String, SpecificRecord> fromGroups = grouped
         .filter((groupId, v) -> v instanceof JudgeGroup, Named.as("judged"))
         .mapValues(v -> (JudgeGroup) v, Named.as("as-judge-group"))
-        .repartition(Repartitioned.with(Serdes.String(), StoreSchemas.serde(JudgeGroup.class)).withName("judge-by-group"))
+        .repartition(Repartitioned.with(Serdes.String(),
+            OutputLimit.bounded(StoreSchemas.serde(JudgeGroup.class), settings.maxOutputBytes())).withName("judge-by-group"))
         .process(() -> new JudgeClose.Pending(JUDGE_GROUPS_STORE, JUDGE_RESULTS_STORE, judge, samplesTopic,
             settings.judgeResultTimeout()), Named.as("judge-pending"), JUDGE_GROUPS_STORE, JUDGE_RESULTS_STORE);
     KStream<String, SpecificRecord> fromResults = builder
@@ -198,26 +201,26 @@ final class RewardsTopology {
   }
 
   /** Sends each output record to the topic of its type. */
-  private static void route(KStream<String, SpecificRecord> out, Topics topics) {
+  private static void route(KStream<String, SpecificRecord> out, Topics topics, int maxBytes) {
     out.split(Named.as("out-"))
         .branch((k, v) -> v instanceof SftExample, Branched.withConsumer(
             s -> s.mapValues(v -> (SftExample) v, Named.as("as-sft")).to(topics.sftExamples().name(),
-                produced(topics.sftExamples(), "sft-examples-sink")), "sft"))
+                produced(topics.sftExamples(), "sft-examples-sink", maxBytes)), "sft"))
         .branch((k, v) -> v instanceof PreferencePair, Branched.withConsumer(
             s -> s.mapValues(v -> (PreferencePair) v, Named.as("as-pair")).to(topics.preferences().name(),
-                produced(topics.preferences(), "preferences-sink")), "pairs"))
+                produced(topics.preferences(), "preferences-sink", maxBytes)), "pairs"))
         .branch((k, v) -> v instanceof Reward, Branched.withConsumer(
             s -> s.mapValues(v -> (Reward) v, Named.as("as-reward")).to(topics.rewards().name(),
-                produced(topics.rewards(), "pit-rewards-sink")), "rewards"))
+                produced(topics.rewards(), "pit-rewards-sink", maxBytes)), "rewards"))
         .branch((k, v) -> v instanceof ExploreRequest, Branched.withConsumer(
             s -> s.mapValues(v -> (ExploreRequest) v, Named.as("as-request")).to(topics.exploreRequests().name(),
-                produced(topics.exploreRequests(), "explore-requests-sink")), "requests"))
+                produced(topics.exploreRequests(), "explore-requests-sink", maxBytes)), "requests"))
         .branch((k, v) -> v instanceof JudgeRequest, Branched.withConsumer(
             s -> s.mapValues(v -> (JudgeRequest) v, Named.as("as-judge-request")).to(topics.judgeRequests().name(),
-                produced(topics.judgeRequests(), "judge-requests-sink")), "judge-requests"))
+                produced(topics.judgeRequests(), "judge-requests-sink", maxBytes)), "judge-requests"))
         .branch((k, v) -> v instanceof DeadLetter, Branched.withConsumer(
             s -> s.mapValues(v -> (DeadLetter) v, Named.as("as-dead-letter")).to(topics.deadLetters().name(),
-                produced(topics.deadLetters(), "dead-letters-sink")), "dead-letters"))
+                produced(topics.deadLetters(), "dead-letters-sink", maxBytes)), "dead-letters"))
         .noDefaultBranch();
   }
 
@@ -236,7 +239,8 @@ final class RewardsTopology {
     return Consumed.with(topic.key(), topic.value()).withName(name);
   }
 
-  private static <V> Produced<String, V> produced(Topic<String, V> topic, String name) {
-    return Produced.with(topic.key(), topic.value()).withName(name);
+  /** A sink whose records over {@code maxBytes} go to the dead letters instead ({@link OutputLimit}). */
+  private static <V> Produced<String, V> produced(Topic<String, V> topic, String name, int maxBytes) {
+    return Produced.with(topic.key(), OutputLimit.bounded(topic.value(), maxBytes)).withName(name);
   }
 }

@@ -13,6 +13,7 @@ import io.thinkstream.avro.ExploreResult;
 import io.thinkstream.avro.JudgeRequest;
 import io.thinkstream.avro.PairKind;
 import io.thinkstream.avro.PreferencePair;
+import io.thinkstream.avro.SftExample;
 import io.thinkstream.avro.Problem;
 import io.thinkstream.avro.Reward;
 import io.thinkstream.avro.RewardKind;
@@ -154,6 +155,40 @@ class GroupingAndStateTest {
       assertEquals(0, count(d, RewardsTopology.JUDGE_GROUPS_STORE));
       assertEquals(1, d.judge(new VerifierJudge()), "a late answer");
       assertTrue(d.output(TOPICS.preferences()).readValuesToList().stream().noneMatch(p -> p.getKind() == PairKind.JUDGE));
+    }
+  }
+
+  /** Outputs over rewards.max.output.bytes become dead letters with their first bytes; later groups still pair. */
+  @Test
+  void anOutputOverTheSizeLimitIsADeadLetterAndLaterGroupsStillPair() {
+    try (Driver d = new Driver(settings(Map.of(RewardsConfig.EXPECTED_K, 2, RewardsConfig.MAX_OUTPUT_BYTES, 2048)),
+        state)) {
+      d.input(TOPICS.problems()).pipeInput("big", problem("big", "6"));
+      d.input(TOPICS.problems()).pipeInput("p", problem("p", "6"));
+      String long1 = "a".repeat(1200);
+      String long2 = "b".repeat(1200);
+      TestInputTopic<String, Sample> samples = d.input(TOPICS.samples());
+      samples.pipeInput("big", sample("big", "big-right", 1, List.of(long1, "2*3=6"), "#### 6"));
+      samples.pipeInput("big", sample("big", "big-wrong", 1, List.of(long2, "2+3=5"), "#### 5"));
+      samples.pipeInput("p", sample("p", "right", 1, List.of("2*3=6"), "#### 6"));
+      samples.pipeInput("p", sample("p", "wrong", 1, List.of("2+3=5"), "#### 5"));
+
+      assertEquals(List.of(List.of("right", "wrong")), d.output(TOPICS.preferences()).readValuesToList().stream()
+          .map(PreferencePair::getSourceSampleIds).toList(), "the two 1.2 KB completions make a pair over 2 KB");
+      // the pair, and the group on its way to the judge (all its samples): both over 2 KB
+      List<DeadLetter> letters = d.output(TOPICS.deadLetters()).readValuesToList();
+      assertEquals(List.of(TOPICS.preferences().name(), "rewards-test-judge-by-group-repartition"), letters.stream()
+          .map(l -> l.getError().substring("cannot produce to ".length(), l.getError().indexOf(" (value)"))).toList(),
+          letters.toString());
+      for (DeadLetter letter : letters) {
+        assertTrue(letter.getError().contains("TooLarge: record too large") && letter.getError().contains(
+            "rewards.max.output.bytes is 2048"), letter.getError());
+        assertEquals(TOPICS.samples().name(), letter.getTopic());
+        String excerpt = java.nio.charset.StandardCharsets.ISO_8859_1.decode(letter.getRaw()).toString();
+        assertTrue(excerpt.contains("aaaa") && excerpt.contains("bbbb"), "the letter holds the record's bytes");
+      }
+      assertEquals(List.of("big-right", "right"), d.output(TOPICS.sftExamples()).readValuesToList().stream()
+          .map(SftExample::getSampleId).toList(), "what fits is produced");
     }
   }
 

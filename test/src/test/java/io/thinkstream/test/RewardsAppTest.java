@@ -182,6 +182,63 @@ class RewardsAppTest {
     }
   }
 
+  /**
+   * A pair holds two completions: two samples that each fit a request make a pair that does not
+   * (the producer's max.request.size, 1 MiB). The oversized output must go to the dead letters with
+   * its reason, not stop the application (which would stop again on the same input after every
+   * restart), and the groups after it must still close.
+   */
+  @Test
+  void anOutputTooLargeToProduceIsADeadLetterAndTheApplicationCarriesOn() throws Exception {
+    Topics topics = Topics.withPrefix("rwl.");
+    RoundTrip.createTopics(broker.bootstrap(), topics);
+    try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(RoundTrip.client(broker.bootstrap()),
+        new ByteArraySerializer(), new ByteArraySerializer());
+         RewardsApp app = RewardsApp.start(RewardsApp.Config.of(broker.bootstrap(), topics, Map.of(
+             RewardsConfig.APPLICATION_ID, "rewards-it-large", RewardsConfig.STATE_DIR, stateDir.toString(),
+             RewardsConfig.EXPECTED_K, 2, RewardsConfig.JUDGE, "none"), Map.of()))) {
+      long deadline = System.currentTimeMillis() + 60_000;
+      while (app.state() != KafkaStreams.State.RUNNING) {
+        assertTrue(System.currentTimeMillis() < deadline, "not RUNNING after 60 s: " + app.state());
+        Thread.sleep(100);
+      }
+      RoundTrip.send(producer, topics.problems(), "big", problem("big", "10"));
+      RoundTrip.send(producer, topics.problems(), "small", problem("small", "10"));
+      producer.flush();
+      List<String> longSteps = new java.util.ArrayList<>();
+      for (int i = 0; i < 600; i++) {
+        longSteps.add(i + "x".repeat(1000)); // ~600 KB of words, one word a step: the pair holds two
+      }
+      for (int seed = 0; seed < 2; seed++) {
+        Sample s = sample("big", seed, seed == 0 ? "10" : "11");
+        s.setSteps(longSteps.stream().map(step -> step + "s" + s.getSeed()).toList());
+        RoundTrip.send(producer, topics.samples(), "big", s);
+        producer.flush(); // one sample a request
+      }
+      RoundTrip.send(producer, topics.samples(), "small", sample("small", 0, "10"));
+      RoundTrip.send(producer, topics.samples(), "small", sample("small", 1, "11"));
+      producer.flush();
+      deadline = System.currentTimeMillis() + 60_000;
+      List<PreferencePair> pairs = List.of();
+      List<DeadLetter> letters = List.of();
+      while ((pairs.isEmpty() || letters.isEmpty()) && System.currentTimeMillis() < deadline) {
+        Thread.sleep(250);
+        pairs = RoundTrip.values(broker.bootstrap(), topics.preferences());
+        letters = RoundTrip.values(broker.bootstrap(), topics.deadLetters());
+      }
+      assertEquals(KafkaStreams.State.RUNNING, app.state());
+      assertEquals(List.of("small"), pairs.stream().map(PreferencePair::getProblemId).toList(),
+          "the group after the oversized pair still closed");
+      assertEquals(1, letters.size(), letters.toString());
+      DeadLetter letter = letters.get(0);
+      assertTrue(letter.getError().contains("too large") && letter.getError().contains(topics.preferences().name()),
+          letter.getError());
+      assertTrue(letter.getRaw().remaining() < 64 * 1024, "the letter carries an excerpt, not the record: "
+          + letter.getRaw().remaining() + " bytes");
+      assertEquals(4, RoundTrip.values(broker.bootstrap(), topics.rewards()).size(), "every sample's OUTCOME reward");
+    }
+  }
+
   /** {@code n} samples of a problem: even seeds correct (distinct texts), odd seeds wrong. */
   private static void sendGroup(KafkaProducer<byte[], byte[]> producer, String problemId, int n) {
     int gold = 10 + Integer.parseInt(problemId.substring(1));

@@ -12,6 +12,7 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.streams.errors.DeserializationExceptionHandler;
 import org.apache.kafka.streams.errors.ErrorHandlerContext;
 import org.apache.kafka.streams.errors.ProcessingExceptionHandler;
+import org.apache.kafka.streams.errors.ProductionExceptionHandler;
 import org.apache.kafka.streams.processor.api.Record;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -29,8 +30,14 @@ import org.slf4j.LoggerFactory;
  * therefore skipped with a warning (its topic, partition and offset) instead. (The processing
  * handler is never called there: a global processor's exception stops the global thread, so the
  * global store's writer skips bad records itself, see {@code StoreWriter.global}.)
+ *
+ * <p>An output that cannot be encoded — above all one too large to produce ({@link OutputLimit}) —
+ * becomes a dead letter naming the topic it was for, holding its first bytes, and the task goes
+ * on. A failed send keeps Kafka Streams' answer (fail): under exactly-once the producer has
+ * aborted the transaction by then, and the task restarts from its last commit.
  */
-public final class DeadLetters implements DeserializationExceptionHandler, ProcessingExceptionHandler {
+public final class DeadLetters implements DeserializationExceptionHandler, ProcessingExceptionHandler,
+    ProductionExceptionHandler {
   /** Streams property naming the dead-letter topic. */
   public static final String TOPIC_CONFIG = "thinkstream.dead.letters.topic";
   /** Streams property: comma-separated topics read by global stores, whose bad records are skipped and logged. */
@@ -69,6 +76,17 @@ public final class DeadLetters implements DeserializationExceptionHandler, Proce
       Exception exception) {
     return ProcessingExceptionHandler.Response.resume(letter(context, context.sourceRawKey(),
         context.sourceRawValue(), "failed in " + context.processorNodeId() + ": " + reason(exception)));
+  }
+
+  @Override
+  public ProductionExceptionHandler.Response handleSerializationError(ErrorHandlerContext context,
+      @SuppressWarnings("rawtypes") ProducerRecord record, Exception exception, SerializationExceptionOrigin origin) {
+    byte[] excerpt = exception instanceof OutputLimit.TooLarge tooLarge ? tooLarge.excerpt() : new byte[0];
+    Object key = record.key();
+    byte[] rawKey = key instanceof String k ? k.getBytes(java.nio.charset.StandardCharsets.UTF_8)
+        : key instanceof byte[] b ? b : null;
+    return ProductionExceptionHandler.Response.resume(letter(context, rawKey, excerpt,
+        "cannot produce to " + record.topic() + " (" + origin.name().toLowerCase() + "): " + reason(exception)));
   }
 
   private List<ProducerRecord<byte[], byte[]>> letter(ErrorHandlerContext context, byte[] key, byte[] value,
