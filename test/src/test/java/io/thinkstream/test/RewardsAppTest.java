@@ -58,9 +58,15 @@ class RewardsAppTest {
   }
 
   private RewardsApp start() throws InterruptedException {
-    RewardsApp app = RewardsApp.start(RewardsApp.Config.of(broker.bootstrap(), TOPICS, Map.of(
-        RewardsConfig.APPLICATION_ID, "rewards-it", RewardsConfig.STATE_DIR, stateDir.toString(),
-        RewardsConfig.EXPECTED_K, K, RewardsConfig.GROUP_TIMEOUT_MS, 600_000L), Map.of()));
+    return start(TOPICS, Map.of(RewardsConfig.APPLICATION_ID, "rewards-it", RewardsConfig.EXPECTED_K, K,
+        RewardsConfig.GROUP_TIMEOUT_MS, 600_000L));
+  }
+
+  /** The application over {@code topics} with {@code props} (and this test's state dir), once RUNNING. */
+  private RewardsApp start(Topics topics, Map<String, Object> props) throws InterruptedException {
+    Map<String, Object> all = new java.util.HashMap<>(props);
+    all.put(RewardsConfig.STATE_DIR, stateDir.toString());
+    RewardsApp app = RewardsApp.start(RewardsApp.Config.of(broker.bootstrap(), topics, all, Map.of()));
     long deadline = System.currentTimeMillis() + 60_000;
     while (app.state() != KafkaStreams.State.RUNNING) {
       assertTrue(System.currentTimeMillis() < deadline, "not RUNNING after 60 s: " + app.state());
@@ -144,14 +150,8 @@ class RewardsAppTest {
     RoundTrip.createTopics(broker.bootstrap(), topics);
     try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(RoundTrip.client(broker.bootstrap()),
         new ByteArraySerializer(), new ByteArraySerializer());
-         RewardsApp app = RewardsApp.start(RewardsApp.Config.of(broker.bootstrap(), topics, Map.of(
-             RewardsConfig.APPLICATION_ID, "rewards-it-checkpoints", RewardsConfig.STATE_DIR, stateDir.toString(),
-             RewardsConfig.MAX_POLICY_LAG, 2, RewardsConfig.JUDGE, "none"), Map.of()))) {
-      long deadline = System.currentTimeMillis() + 60_000;
-      while (app.state() != KafkaStreams.State.RUNNING) {
-        assertTrue(System.currentTimeMillis() < deadline, "not RUNNING after 60 s: " + app.state());
-        Thread.sleep(100);
-      }
+         RewardsApp app = start(topics, Map.of(RewardsConfig.APPLICATION_ID, "rewards-it-checkpoints",
+             RewardsConfig.MAX_POLICY_LAG, 2, RewardsConfig.JUDGE, "none"))) {
       RoundTrip.send(producer, topics.problems(), "c0", problem("c0", "10"));
       Checkpoint v10 = Checkpoint.newBuilder().setVersion(10).setUri("u").setSha256("0")
           .setConsumedOffsets(List.of()).setCreatedAt(Instant.now()).build();
@@ -170,7 +170,7 @@ class RewardsAppTest {
       fresh.setPolicyVersion(8);
       RoundTrip.send(producer, topics.samples(), "c0", fresh);
       producer.flush();
-      deadline = System.currentTimeMillis() + 60_000;
+      long deadline = System.currentTimeMillis() + 60_000;
       List<Reward> rewards = List.of();
       while (rewards.isEmpty() && System.currentTimeMillis() < deadline) {
         Thread.sleep(250);
@@ -194,14 +194,8 @@ class RewardsAppTest {
     RoundTrip.createTopics(broker.bootstrap(), topics);
     try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(RoundTrip.client(broker.bootstrap()),
         new ByteArraySerializer(), new ByteArraySerializer());
-         RewardsApp app = RewardsApp.start(RewardsApp.Config.of(broker.bootstrap(), topics, Map.of(
-             RewardsConfig.APPLICATION_ID, "rewards-it-large", RewardsConfig.STATE_DIR, stateDir.toString(),
-             RewardsConfig.EXPECTED_K, 2, RewardsConfig.JUDGE, "none"), Map.of()))) {
-      long deadline = System.currentTimeMillis() + 60_000;
-      while (app.state() != KafkaStreams.State.RUNNING) {
-        assertTrue(System.currentTimeMillis() < deadline, "not RUNNING after 60 s: " + app.state());
-        Thread.sleep(100);
-      }
+         RewardsApp app = start(topics, Map.of(RewardsConfig.APPLICATION_ID, "rewards-it-large",
+             RewardsConfig.EXPECTED_K, 2, RewardsConfig.JUDGE, "none"))) {
       RoundTrip.send(producer, topics.problems(), "big", problem("big", "10"));
       RoundTrip.send(producer, topics.problems(), "small", problem("small", "10"));
       producer.flush();
@@ -218,7 +212,7 @@ class RewardsAppTest {
       RoundTrip.send(producer, topics.samples(), "small", sample("small", 0, "10"));
       RoundTrip.send(producer, topics.samples(), "small", sample("small", 1, "11"));
       producer.flush();
-      deadline = System.currentTimeMillis() + 60_000;
+      long deadline = System.currentTimeMillis() + 60_000;
       List<PreferencePair> pairs = List.of();
       List<DeadLetter> letters = List.of();
       while ((pairs.isEmpty() || letters.isEmpty()) && System.currentTimeMillis() < deadline) {

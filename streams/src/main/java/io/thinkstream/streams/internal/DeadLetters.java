@@ -3,6 +3,7 @@ package io.thinkstream.streams.internal;
 import io.thinkstream.avro.DeadLetter;
 import io.thinkstream.schemas.AvroSerde;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -83,7 +84,7 @@ public final class DeadLetters implements DeserializationExceptionHandler, Proce
       @SuppressWarnings("rawtypes") ProducerRecord record, Exception exception, SerializationExceptionOrigin origin) {
     byte[] excerpt = exception instanceof OutputLimit.TooLarge tooLarge ? tooLarge.excerpt() : new byte[0];
     Object key = record.key();
-    byte[] rawKey = key instanceof String k ? k.getBytes(java.nio.charset.StandardCharsets.UTF_8)
+    byte[] rawKey = key instanceof String k ? k.getBytes(StandardCharsets.UTF_8)
         : key instanceof byte[] b ? b : null;
     return ProductionExceptionHandler.Response.resume(letter(context, rawKey, excerpt,
         "cannot produce to " + record.topic() + " (" + origin.name().toLowerCase() + "): " + reason(exception)));

@@ -4,8 +4,8 @@ import java.util.Arrays;
 import java.util.Map;
 import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.common.header.Headers;
-import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.common.serialization.Serde;
+import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.serialization.Serializer;
 
 /**
@@ -63,18 +63,7 @@ public final class OutputLimit {
         inner.close();
       }
     };
-    Deserializer<V> deserializer = serde.deserializer();
-    return new Serde<>() {
-      @Override
-      public Serializer<V> serializer() {
-        return bounded;
-      }
-
-      @Override
-      public Deserializer<V> deserializer() {
-        return deserializer;
-      }
-    };
+    return Serdes.serdeFrom(bounded, serde.deserializer());
   }
 
   private static byte[] check(String topic, byte[] bytes, int maxBytes) {
