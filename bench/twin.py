@@ -238,10 +238,12 @@ class Training:
         return self.steps * tokens.numel() / seconds
 
 
-def timed(model, prompt, new_tokens, seed):
+def timed(model, prompt, new_tokens, seed, generations=1):
+    """Tokens/s over `generations` back-to-back sampling runs."""
     t0 = time.perf_counter()
-    sample(model, prompt, new_tokens, seed)
-    return prompt.shape[0] * new_tokens / (time.perf_counter() - t0)
+    for _ in range(generations):
+        sample(model, prompt, new_tokens, seed)
+    return generations * prompt.shape[0] * new_tokens / (time.perf_counter() - t0)
 
 
 def blas():
@@ -259,6 +261,7 @@ def main():
     ap.add_argument("--train-width", type=int, default=256, help="training row width (tokens per row)")
     ap.add_argument("--train-steps", type=int, default=20, help="timed training steps per run (after one untimed)")
     ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--generations", type=int, default=1, help="generations per timed sampling run")
     ap.add_argument("--warmup", type=int, default=30, help="untimed runs first (the Java side's JIT needs 20-30)")
     ap.add_argument("--serve", action="store_true", help="one timed run per 'run' or 'train' line on stdin")
     a = ap.parse_args()
@@ -282,13 +285,13 @@ def main():
         for line in sys.stdin:
             command = line.strip()
             if command == "run":
-                print(json.dumps(dict(head, tokens_per_s=round(timed(model, prompt, a.new_tokens, 1), 1))), flush=True)
+                print(json.dumps(dict(head, tokens_per_s=round(timed(model, prompt, a.new_tokens, 1, a.generations), 1))), flush=True)
             elif command == "train":
                 print(json.dumps(dict(head, train_tokens_per_s=round(training.timed(), 1))), flush=True)
             else:
                 break
         return
-    runs = [timed(model, prompt, a.new_tokens, 1) for _ in range(a.repeats)]
+    runs = [timed(model, prompt, a.new_tokens, 1, a.generations) for _ in range(a.repeats)]
     for r in runs:
         print(f"pytorch eager sampling with KV cache: {r:.1f} tokens/s")
     train = [training.timed() for _ in range(a.repeats)]

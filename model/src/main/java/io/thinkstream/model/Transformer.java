@@ -467,11 +467,33 @@ public final class Transformer implements AutoCloseable {
       try (NoGradient off = noGradient()) {
         this.weights = new Block.StepWeights[blocks.size()];
         for (int i = 0; i < weights.length; i++) {
-          weights[i] = blocks.get(i).stepWeights(owner);
+          Block.StepWeights w = blocks.get(i).stepWeights(owner);
+          weights[i] = new Block.StepWeights(stored(w.attention()), stored(w.mlp()));
         }
-        this.head = norm.stepInput(lmHead, owner); // (V, C+1)
+        this.head = stored(norm.stepInput(lmHead, owner)); // (V, C+1)
       }
     }
+  }
+
+  private static NDList stored(NDList matrices) {
+    NDList out = new NDList();
+    for (NDArray w : matrices) {
+      out.add(stored(w));
+    }
+    return out;
+  }
+
+  /**
+   * A step matrix w (R, K) as the same (R, K) values stored column by column: a transposed view of
+   * a contiguous (K, R) copy. libtorch's linear then hands MKL an operand it needs no transpose
+   * of, which makes the (B, K) x (K, R) products of decoding some 5-10% faster (decoding 2-3%,
+   * measured alternating both layouts); w itself is freed.
+   */
+  private static NDArray stored(NDArray w) {
+    Shape s = w.getShape();
+    NDArray wT = w.transpose(); // (K, R)  a view
+    NDArray copy = wT.reshape(s.get(1), s.get(0)); // (K, R)  contiguous
+    return Attention.free(copy.transpose(), wT, w, copy); // (R, K)  the view keeps the copy's storage
   }
 
   private synchronized StepMatrices acquireStepMatrices() {
