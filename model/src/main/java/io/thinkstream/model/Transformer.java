@@ -14,6 +14,7 @@ import ai.djl.nn.core.Linear;
 import ai.djl.pytorch.jni.JniUtils;
 import io.thinkstream.model.internal.Attention;
 import io.thinkstream.model.internal.Block;
+import io.thinkstream.model.internal.HostArray;
 import io.thinkstream.model.internal.KvCache;
 import io.thinkstream.model.internal.Mlp;
 import io.thinkstream.model.internal.RmsNorm;
@@ -270,7 +271,12 @@ public final class Transformer implements AutoCloseable {
    * between decodings, see {@link #parametersChanged}).
    */
   public Decoding decoding(NDManager parent, int batch, int width) {
-    return new Decoding(parent, batch, width);
+    return new Decoding(parent, batch, width, HostArray.possible(device(), dtype));
+  }
+
+  /** {@link #decoding} through libtorch ops only, also where the step could run on the host (tests). */
+  Decoding decodingWithOps(NDManager parent, int batch, int width) {
+    return new Decoding(parent, batch, width, false);
   }
 
   /**
@@ -294,7 +300,9 @@ public final class Transformer implements AutoCloseable {
   /**
    * Prefill over the prompts, then one token per row and step. A step runs the fused matrices on
    * (B, C) rows, writes the new keys and values into the cache in place and attends to its filled
-   * prefix; the mask's new column is opened with one write instead of rebuilding (B, T, S) masks.
+   * prefix; the mask's new column is opened with one write instead of rebuilding (B, T, S) masks,
+   * and when no prompt is padded a step needs no mask at all. On the CPU in float32 the rotation
+   * and the cache writes run in Java on the arrays' memory ({@link Attention#stepOnHost}).
    */
   public final class Decoding implements AutoCloseable {
     private final NDManager manager;
@@ -308,9 +316,13 @@ public final class Transformer implements AutoCloseable {
     private final int batch;
     private NDArray visible; // (B, 1, 1, 1, W)
     private final NDArray opened; // (B, 1, 1, 1, 1)  zeros: a column's mask once it is filled
+    /** Whether some prompt is left-padded: only then does a step need its mask. */
+    private boolean padded;
+    /** The rotated queries of a single-token step, (B, nkv, g, hs), when the step runs on the host; else null. */
+    private final HostArray queries;
     private boolean closed;
 
-    private Decoding(NDManager parent, int batch, int width) {
+    private Decoding(NDManager parent, int batch, int width, boolean onHost) {
       this.manager = parent.newSubManager();
       this.batch = batch;
       this.cache = newCache(manager, batch, width);
@@ -321,11 +333,18 @@ public final class Transformer implements AutoCloseable {
       this.halfTurn = rotary.halfTurn(manager, dtype); // (hs, 2hs)
       this.turns = rotary.turns(width);
       this.opened = manager.zeros(new Shape(batch, 1, 1, 1, 1), dtype); // (B, 1, 1, 1, 1)
+      this.queries = onHost && cache.onHost() ? HostArray.zeros(manager, new Shape(batch, config.numKvHeads(),
+          groupSize(), config.headDim())) : null; // (B, nkv, g, hs)
     }
 
     /** The cache's filled length S. */
     public int length() {
       return cache.length();
+    }
+
+    /** Whether the steps rotate and write the cache in Java ({@link Attention#stepOnHost}). */
+    boolean onHost() {
+      return queries != null;
     }
 
     /**
@@ -339,8 +358,10 @@ public final class Transformer implements AutoCloseable {
       float[] open = new float[batch * w];
       java.util.Arrays.fill(causal, Masks.HIDDEN);
       java.util.Arrays.fill(open, Masks.HIDDEN);
+      padded = false;
       for (int r = 0; r < batch; r++) {
         for (int j = 0; j < p; j++) {
+          padded |= !valid[r][j];
           if (valid[r][j]) {
             open[r * w + j] = 0f;
             for (int i = j; i < p; i++) {
@@ -363,8 +384,11 @@ public final class Transformer implements AutoCloseable {
       int s = cache.length() + 1;
       KvCache.write(visible, 4, s - 1, opened); // (B, 1, 1, 1, W)  the new column opens
       try (NDManager step = manager.newSubManager()) {
-        NDArray mask = KvCache.columns(visible, 4, 0, s); // (B, 1, 1, 1, S)
-        mask.attach(step);
+        NDArray mask = null; // nothing hidden: every filled column is a real token
+        if (padded) {
+          mask = KvCache.columns(visible, 4, 0, s); // (B, 1, 1, 1, S)
+          mask.attach(step);
+        }
         int[][] one = new int[batch][1];
         int[][] at = new int[batch][1];
         for (int r = 0; r < batch; r++) {
@@ -381,20 +405,33 @@ public final class Transformer implements AutoCloseable {
      */
     private NDArray run(NDManager step, int[][] tokens, int[][] positions, NDArray mask) {
       int t = tokens[0].length;
-      int heads = config.numHeads() + 2 * config.numKvHeads();
-      NDArray cs = step.create(Rotary.stepFactors(positions, turns, config.numHeads() + config.numKvHeads(), config.numKvHeads()),
-          new Shape(batch, t, heads, 2L * config.headDim())); // (B, T, heads, 2hs)
-      cs = cs.getDataType() == dtype ? cs : cs.toType(dtype, false); // (B, T, heads, 2hs)
       NDArray ids = step.create(tokens); // (B, T)
       NDArray e = Embedding.embedding(ids, wte, ai.djl.ndarray.types.SparseFormat.DENSE).head(); // (B, T, C)
       NDArray rows = Attention.free(e.reshape(batch * t, config.hiddenSize()), e); // (B*T, C)
       NDArray c = t == 1 ? column : norm.stepColumn(step, batch * (long) t, dtype); // (B*T, 1)
       NDArray x = Attention.free(NDArrays.concat(new NDList(rows, c), 1), rows); // (B*T, C+1)
+      IntFunction<Block.StepAttention> attention = queries != null ? onHost(step, t, positions, mask) : withOps(step, t, positions, mask);
       for (int i = 0; i < blocks.size(); i++) {
-        x = blocks.get(i).step(x, batch, t, weights[i], halfTurn, cs, mask, cache, i); // (B*T, C+1)
+        x = blocks.get(i).step(x, weights[i], attention.apply(i)); // (B*T, C+1)
       }
       cache.advance(t);
       return x;
+    }
+
+    /** Each layer's attention step through libtorch ops, with the rotary factors cs (B, T, heads, 2hs) of every head. */
+    private IntFunction<Block.StepAttention> withOps(NDManager step, int t, int[][] positions, NDArray mask) {
+      int heads = config.numHeads() + 2 * config.numKvHeads();
+      NDArray factors = step.create(Rotary.stepFactors(positions, turns, config.numHeads() + config.numKvHeads(),
+          config.numKvHeads()), new Shape(batch, t, heads, 2L * config.headDim())); // (B, T, heads, 2hs)
+      NDArray cs = factors.getDataType() == dtype ? factors : factors.toType(dtype, false); // (B, T, heads, 2hs)
+      return layer -> (attn, h, x, projection) -> attn.step(h, x, batch, t, projection, halfTurn, cs, mask, cache, layer);
+    }
+
+    /** Each layer's attention step with rotation and cache writes in Java, into the step's queries (B, nkv, g*T, hs). */
+    private IntFunction<Block.StepAttention> onHost(NDManager step, int t, int[][] positions, NDArray mask) {
+      HostArray q = t == 1 ? queries : HostArray.zeros(step, new Shape(batch, config.numKvHeads(),
+          (long) groupSize() * t, config.headDim())); // (B, nkv, g*T, hs)
+      return layer -> (attn, h, x, projection) -> attn.stepOnHost(h, x, batch, t, projection, positions, turns, q, mask, cache, layer);
     }
 
     private float[] logits(NDArray x) { // x: (B, C+1)

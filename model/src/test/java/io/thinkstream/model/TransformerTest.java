@@ -1,6 +1,7 @@
 package io.thinkstream.model;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.Device;
@@ -124,6 +125,55 @@ class TransformerTest {
         }
       }
       assertEquals(t, d.length());
+    }
+  }
+
+  /**
+   * The step's rotation and cache writes done in Java (float32 on the CPU) give the logits of the
+   * same decoding through libtorch ops, for left-padded prompts of different lengths, in the
+   * prefill and in every step after it.
+   */
+  @Test
+  void decodingOnTheHostEqualsDecodingThroughOps() {
+    int b = 3;
+    int p = 6;
+    int steps = 7;
+    int width = p + steps;
+    int[] lengths = {6, 2, 4};
+    int[][] tokens = randomTokens(b, width, 4);
+    int[][] first = new int[b][p];
+    int[][] pos = new int[b][p];
+    boolean[][] valid = new boolean[b][p];
+    for (int r = 0; r < b; r++) {
+      int offset = p - lengths[r];
+      for (int i = 0; i < lengths[r]; i++) {
+        first[r][offset + i] = tokens[r][i];
+        pos[r][offset + i] = i;
+        valid[r][offset + i] = true;
+      }
+    }
+    try (NDManager m = model.newStepManager();
+         Transformer.Decoding host = model.decoding(m, b, width);
+         Transformer.Decoding ops = model.decodingWithOps(m, b, width)) {
+      assertTrue(host.onHost(), "float32 on the CPU decodes on the host");
+      assertFalse(ops.onHost());
+      assertClose(ops.prefill(first, pos, valid), host.prefill(first, pos, valid), "prefill");
+      for (int i = 0; i < steps; i++) {
+        int[] next = new int[b];
+        int[] at = new int[b];
+        for (int r = 0; r < b; r++) {
+          next[r] = tokens[r][p + i];
+          at[r] = lengths[r] + i;
+        }
+        assertClose(ops.step(next, at), host.step(next, at), "step " + i);
+      }
+    }
+  }
+
+  private static void assertClose(float[] expected, float[] actual, String what) {
+    assertEquals(expected.length, actual.length, what);
+    for (int i = 0; i < expected.length; i++) {
+      assertEquals(expected[i], actual[i], 1e-5, what + ", logit " + i);
     }
   }
 

@@ -49,14 +49,19 @@ public final class Block {
    * T new tokens per row as the residual stream x (B*T, C+1), its last column the step constant
    * ({@link RmsNorm#step}), 2-D so that each residual add happens inside the matrix product before
    * it (linear with x as its bias is one addmm); x is closed and the layer's output returned.
-   * halfTurn and cs (B, T, heads, 2 hs) are the rotary factors, mask (B, 1, 1, T, S).
+   * {@code attend} runs this layer's attention step on the normed input ({@link Attention#step}
+   * through libtorch ops, or {@link Attention#stepOnHost}).
    */
-  public NDArray step(NDArray x, long b, long t, StepWeights w, NDArray halfTurn, NDArray cs, NDArray mask,
-      KvCache cache, int layer) {
+  public NDArray step(NDArray x, StepWeights w, StepAttention attend) {
     NDArray h = RmsNorm.step(x); // (B*T, C+1)
-    NDArray a = Attention.free(attn.step(h, x, b, t, w.attention(), halfTurn, cs, mask, cache, layer), h, x); // (B*T, C+1)
+    NDArray a = Attention.free(attend.apply(attn, h, x, w.attention()), h, x); // (B*T, C+1)
     h = RmsNorm.step(a); // (B*T, C+1)
     return Attention.free(mlp.step(h, a, w.mlp()), h, a); // (B*T, C+1)
   }
 
+  /** A layer's attention in the decoding step: x + attention(h) (B*T, C+1) from its fused projection. */
+  @FunctionalInterface
+  public interface StepAttention {
+    NDArray apply(Attention attn, NDArray h, NDArray x, NDList projection);
+  }
 }

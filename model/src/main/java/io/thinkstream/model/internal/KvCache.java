@@ -6,6 +6,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
+import java.nio.FloatBuffer;
 
 /**
  * Keys and values of every layer for the positions seen so far, so that sampling one more token
@@ -13,11 +14,19 @@ import ai.djl.pytorch.jni.JniUtils;
  * for the whole generation (prompt + new tokens) and written in place; attention reads only the
  * filled prefix [0, S). Keys are stored transposed, (B, nkv, hs, W), so a query times them gives
  * scores without a transpose per step.
+ *
+ * <p>A float32 cache on the CPU is also open to Java ({@link #onHost}): the decoding step writes a
+ * token's rotated key and its value straight into the cache's memory ({@link #putKey},
+ * {@link #putValue}) instead of through libtorch's rotation, split, transpose and index-put ops.
  */
 public final class KvCache implements AutoCloseable {
   private final NDManager manager;
   private final NDArray[] keys; // each (B, nkv, hs, W)
   private final NDArray[] values; // each (B, nkv, W, hs)
+  private final FloatBuffer[] hostKeys; // each a view of keys[i]'s memory, or null
+  private final FloatBuffer[] hostValues; // each a view of values[i]'s memory, or null
+  private final int kvHeads;
+  private final int headDim;
   private final int width;
   private int length;
 
@@ -26,10 +35,50 @@ public final class KvCache implements AutoCloseable {
     this.keys = new NDArray[layers];
     this.values = new NDArray[layers];
     this.width = width;
+    this.kvHeads = kvHeads;
+    this.headDim = headDim;
+    boolean host = HostArray.possible(manager.getDevice(), dtype);
+    this.hostKeys = host ? new FloatBuffer[layers] : null;
+    this.hostValues = host ? new FloatBuffer[layers] : null;
     for (int i = 0; i < layers; i++) {
       keys[i] = manager.zeros(new Shape(batch, kvHeads, headDim, width), dtype); // (B, nkv, hs, W)
       values[i] = manager.zeros(new Shape(batch, kvHeads, width, headDim), dtype); // (B, nkv, W, hs)
+      if (host) {
+        hostKeys[i] = HostArray.view(keys[i]);
+        hostValues[i] = HostArray.view(values[i]);
+      }
     }
+  }
+
+  /** Whether Java can write this cache's memory ({@link #putKey}, {@link #putValue}): float32 on the CPU. */
+  public boolean onHost() {
+    return hostKeys != null;
+  }
+
+  /** Layer {@code layer}'s key of kv head h, row b, at column s: hs floats of {@code from} at {@code offset}. */
+  public void putKey(int layer, int b, int h, int s, float[] from, int offset) {
+    FloatBuffer k = hostKeys[layer];
+    int at = (b * kvHeads + h) * headDim * width + s; // (B, nkv, hs, W): one column, stride W
+    for (int d = 0; d < headDim; d++) {
+      k.put(at + d * width, from[offset + d]);
+    }
+  }
+
+  /** Layer {@code layer}'s value of kv head h, row b, at column s: hs floats of {@code from} at {@code offset}. */
+  public void putValue(int layer, int b, int h, int s, float[] from, int offset) {
+    hostValues[layer].put(((b * kvHeads + h) * width + s) * headDim, from, offset, headDim); // (B, nkv, W, hs): one row
+  }
+
+  /**
+   * Layer {@code layer}'s keys (B, nkv, hs, S) and values (B, nkv, S, hs) over the first {@code s}
+   * columns, after {@link #putKey} and {@link #putValue} wrote the new ones: views in {@code into}.
+   */
+  public NDArray[] filled(int layer, int s, NDManager into) {
+    NDArray k = columns(keys[layer], 3, 0, s); // (B, nkv, hs, S)
+    NDArray val = columns(values[layer], 2, 0, s); // (B, nkv, S, hs)
+    k.attach(into);
+    val.attach(into);
+    return new NDArray[] {k, val};
   }
 
   /** Number of cached positions S. */
