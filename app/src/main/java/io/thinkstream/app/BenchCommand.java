@@ -126,7 +126,8 @@ final class BenchCommand {
     @Option(names = "--max-new-tokens", defaultValue = "64", description = "Tokens per sequence, eos ignored (default: ${DEFAULT-VALUE}).")
     int maxNewTokens;
 
-    @Option(names = "--repeats", defaultValue = "3", description = "Alternating runs per side; the best counts (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--repeats", defaultValue = "5", description = "Timed alternating runs per side, after one untimed pair;"
+        + " the best of each counts (default: ${DEFAULT-VALUE}).")
     int repeats;
 
     @Override
