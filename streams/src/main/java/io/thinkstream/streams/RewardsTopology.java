@@ -61,8 +61,8 @@ import org.apache.kafka.streams.state.Stores;
  * <p>Every store is bounded. problems: one entry per problem of the (retained) problems topic;
  * sample ids: the dedup window; stale counts: one per policy version; waiting samples:
  * problem.wait.ms and problem.wait.max; groups and their samples: K samples or group.timeout.ms;
- * sft-seen: one short entry per problem (at most sft.max.per.problem hashes); pit searches:
- * explore.timeout.ms; judged groups and early judge results: judge.result.timeout.ms.
+ * sft-seen: one short entry per problem (at most sft.max.per.problem hashes); pit searches and
+ * their deadlines: explore.timeout.ms; judged groups and early judge results: judge.result.timeout.ms.
  */
 final class RewardsTopology {
   static final String PROBLEMS_STORE = "problems-store";
@@ -74,6 +74,7 @@ final class RewardsTopology {
   static final String GROUP_SAMPLES_STORE = "group-samples-store";
   static final String SFT_SEEN_STORE = "sft-seen-store";
   static final String PIT_STORE = "pit-searches-store";
+  static final String PIT_DEADLINES_STORE = "pit-deadlines-store";
   static final String JUDGE_GROUPS_STORE = "judge-groups-store";
   static final String JUDGE_RESULTS_STORE = "judge-early-results-store";
 
@@ -109,6 +110,8 @@ final class RewardsTopology {
     // groups' samples out of it, into RocksDB and the changelog, before the group closes.
     builder.addStateStore(Stores.keyValueStoreBuilder(
         Stores.persistentKeyValueStore(PIT_STORE), strings, StoreSchemas.serde(PitSearch.class)));
+    builder.addStateStore(Stores.keyValueStoreBuilder(
+        Stores.persistentKeyValueStore(PIT_DEADLINES_STORE), strings, strings));
     // Checkpoints are keyed by model name, not problemId: every task needs all of them.
     builder.addGlobalStore(Stores.keyValueStoreBuilder(
             Stores.inMemoryKeyValueStore(CHECKPOINTS_STORE), strings, topics.checkpoints().value()).withLoggingDisabled(),
@@ -148,12 +151,12 @@ final class RewardsTopology {
         .selectKey((problemId, g) -> g.getSampleId(), Named.as("by-sample-id"))
         .repartition(Repartitioned.with(strings, OutputLimit.bounded(gradedSerde, settings.maxOutputBytes()))
             .withName("pit-by-sample"))
-        .process(() -> new PitSearchProcessor.Start(PIT_STORE, settings.exploreK(), settings.exploreMaxSteps(),
-            settings.exploreParallel()), Named.as("pit-start"), PIT_STORE);
+        .process(() -> new PitSearchProcessor.Start(PIT_STORE, PIT_DEADLINES_STORE, settings.exploreK(),
+            settings.exploreMaxSteps(), settings.exploreParallel()), Named.as("pit-start"), PIT_STORE, PIT_DEADLINES_STORE);
     KStream<String, SpecificRecord> pitStepped = builder
         .stream(topics.exploreResults().name(), consumed(topics.exploreResults(), "explore-results-source"))
-        .process(() -> new PitSearchProcessor.Step(PIT_STORE, settings.exploreK(), settings.exploreTimeout()),
-            Named.as("pit-step"), PIT_STORE);
+        .process(() -> new PitSearchProcessor.Step(PIT_STORE, PIT_DEADLINES_STORE, settings.exploreK(),
+            settings.exploreTimeout()), Named.as("pit-step"), PIT_STORE, PIT_DEADLINES_STORE);
 
     KStream<String, SpecificRecord> out = grouped
         .filter((k, v) -> !(v instanceof JudgeGroup), Named.as("not-judged"))

@@ -128,6 +128,7 @@ class GroupingAndStateTest {
       d.input(TOPICS.exploreResults()).pipeInput("s", new ExploreResult("s", 1, List.of("#### 15"), -1));
       assertEquals(List.of(1, 2), d.output(TOPICS.exploreRequests()).readValuesToList().stream()
           .map(ExploreRequest::getStepIndex).toList());
+      assertEquals(1, count(d, RewardsTopology.PIT_DEADLINES_STORE));
       d.driver.advanceWallClockTime(Duration.ofSeconds(5));
       assertTrue(pitRewards(d).isEmpty());
       d.driver.advanceWallClockTime(Duration.ofSeconds(6));
@@ -139,6 +140,28 @@ class GroupingAndStateTest {
       assertTrue(pit.get(0).getDetails().get("evicted").contains("10000 ms"), pit.get(0).getDetails().toString());
       assertEquals(1.0, metric(d, "pit-search-evicted-total"));
       assertEquals(0, count(d, RewardsTopology.PIT_STORE));
+      assertEquals(0, count(d, RewardsTopology.PIT_DEADLINES_STORE));
+    }
+  }
+
+  @Test
+  void aSearchWrittenBeforeTheDeadlineStoreExistedIsEvictedToo() {
+    Map<String, Object> config = Map.of(RewardsConfig.EXPECTED_K, 1, RewardsConfig.EXPLORE_TIMEOUT_MS, 10_000L);
+    try (Driver d = new Driver(settings(config), state)) {
+      d.input(TOPICS.problems()).pipeInput("p", problem("p", "15"));
+      d.input(TOPICS.samples()).pipeInput("p", sample("p", "s", 1, List.of("a", "b"), "#### 16"));
+      // what a store restored from a release without deadlines holds: the search alone
+      var deadlines = d.driver.<String, String>getKeyValueStore(RewardsTopology.PIT_DEADLINES_STORE);
+      List<String> keys = new java.util.ArrayList<>();
+      deadlines.all().forEachRemaining(kv -> keys.add(kv.key));
+      keys.forEach(deadlines::delete);
+      d.driver.advanceWallClockTime(Duration.ofSeconds(5));
+      assertTrue(pitRewards(d).isEmpty());
+      assertEquals(1, count(d, RewardsTopology.PIT_DEADLINES_STORE), "the first sweep indexed it");
+      d.driver.advanceWallClockTime(Duration.ofSeconds(6));
+      assertEquals(1, pitRewards(d).size());
+      assertEquals(0, count(d, RewardsTopology.PIT_STORE));
+      assertEquals(0, count(d, RewardsTopology.PIT_DEADLINES_STORE));
     }
   }
 

@@ -64,6 +64,9 @@ class PitSearchTest {
       assertEquals("Q p\n<think1>" + STEPS.get(0) + "\n", pair.getPrompt());
       assertEquals(STEPS.get(1), pair.getRejected());
       assertEquals("#### 15", pair.getChosen(), "the shortest correct completion of the previous prefix");
+      try (var deadlines = d.driver.getKeyValueStore(RewardsTopology.PIT_DEADLINES_STORE).all()) {
+        assertEquals(false, deadlines.hasNext(), "a finished search leaves no deadline behind");
+      }
     }
   }
 

@@ -15,7 +15,7 @@ import java.math.RoundingMode;
  */
 public final class Arithmetic {
   private static final MathContext PRECISION = MathContext.DECIMAL128;
-  private static final int MAX_LENGTH = 500;
+  static final int MAX_LENGTH = 500;
 
   private final String text;
   private int pos;

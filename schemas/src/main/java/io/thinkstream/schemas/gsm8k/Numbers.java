@@ -3,6 +3,7 @@ package io.thinkstream.schemas.gsm8k;
 import java.math.BigDecimal;
 import java.math.MathContext;
 import java.util.Optional;
+import java.util.OptionalLong;
 
 /** Number text as GSM8K writes it: thousands separators, an optional sign, decimals, a fraction {@code a/b}. */
 public final class Numbers {
@@ -24,6 +25,21 @@ public final class Numbers {
       return Optional.empty();
     }
     return Optional.of(new BigDecimal(t));
+  }
+
+  /**
+   * {@code text} as a long when, stripped, it is a plain integer: an optional sign and 1 to 18
+   * ASCII digits (no separators), which {@link #parse} reads as that same number; empty otherwise.
+   */
+  static OptionalLong integer(String text) {
+    String t = text.strip();
+    int i = !t.isEmpty() && (t.charAt(0) == '-' || t.charAt(0) == '+') ? 1 : 0;
+    int digits = digits(t, i);
+    if (digits == 0 || digits > 18 || i + digits != t.length()) {
+      return OptionalLong.empty();
+    }
+    long value = Long.parseLong(t, i, t.length(), 10);
+    return OptionalLong.of(t.charAt(0) == '-' ? -value : value);
   }
 
   /**

@@ -77,6 +77,9 @@ public record FinalAnswer(String text, Method method, Optional<BigDecimal> value
    */
   public static Optional<BigDecimal> normalise(String text) {
     String t = text.strip();
+    if (plainInteger(t)) {
+      return Optional.of(new BigDecimal(t)); // the usual answer and gold: none of the rewrites below applies
+    }
     t = TRAILING_WORDS.matcher(t).replaceAll("").strip(); // "18 dollars." -> "18"
     t = TRAILING_STOP.matcher(t).replaceAll("");
     t = DECORATION.matcher(t).replaceAll("");
@@ -94,6 +97,20 @@ public record FinalAnswer(String text, Method method, Optional<BigDecimal> value
     } catch (NumberFormatException e) {
       return Optional.empty();
     }
+  }
+
+  /** Whether {@code t} is an optional sign and ASCII digits only. */
+  private static boolean plainInteger(String t) {
+    int i = !t.isEmpty() && (t.charAt(0) == '-' || t.charAt(0) == '+') ? 1 : 0;
+    if (i == t.length()) {
+      return false;
+    }
+    for (; i < t.length(); i++) {
+      if (t.charAt(i) < '0' || t.charAt(i) > '9') {
+        return false;
+      }
+    }
+    return true;
   }
 
   private static BigDecimal plain(String t) {

@@ -43,12 +43,50 @@ class Gsm8kSolutionTest {
         line.append(alphabet.charAt(random.nextInt(alphabet.length())));
       }
       List<Annotation> found = new ArrayList<>();
-      Gsm8kSolution.annotations(line.toString(), 0, found);
+      String text = "<<1=2>>\n" + line + "\n<<3=4>>"; // the line's neighbours must not leak into it
+      Gsm8kSolution.annotations(text, 8, 8 + line.length(), 0, found);
       assertEquals(byRegex(line.toString()), found, "'" + line + "'");
     }
     List<Annotation> found = new ArrayList<>();
-    Gsm8kSolution.annotations("<<<1+1=2>> and <<2*3 = 6 >>, <<x>> <<=>>", 0, found);
+    String line = "<<<1+1=2>> and <<2*3 = 6 >>, <<x>> <<=>>";
+    Gsm8kSolution.annotations(line, 0, line.length(), 0, found);
     assertEquals(List.of(new Annotation(0, "1+1", "2"), new Annotation(0, "2*3", "6"), new Annotation(0, "", "")), found);
+  }
+
+  /** Parse as it was written first: split into lines, then each line on its own. */
+  private static Gsm8kSolution byLines(String text) {
+    List<String> steps = new ArrayList<>();
+    List<Annotation> annotations = new ArrayList<>();
+    Optional<String> finalAnswer = Optional.empty();
+    for (String line : text.strip().split("\\R", -1)) {
+      Matcher fin = Pattern.compile("^\\s*####\\s*(.*?)\\s*$").matcher(line);
+      if (fin.matches()) {
+        finalAnswer = Optional.of(fin.group(1));
+        continue;
+      }
+      if (line.isBlank()) {
+        continue;
+      }
+      for (Annotation a : byRegex(line)) {
+        annotations.add(new Annotation(steps.size(), a.expression(), a.claimed()));
+      }
+      steps.add(line.strip());
+    }
+    return new Gsm8kSolution(steps, annotations, finalAnswer);
+  }
+
+  @Test
+  void parsesAsSplittingIntoLinesDoes() {
+    Random random = new Random(5);
+    String[] pieces = {"a", "1", " ", "\t", "\u2003", "\n", "\r", "\r\n", "\u0085", "\u2028", "\f", "\u000B", "<<",
+        ">>", "=", "<", ">", "#", "####", "<<2*3=6>>", "#### 5"};
+    for (int trial = 0; trial < 20_000; trial++) {
+      StringBuilder text = new StringBuilder();
+      for (int i = random.nextInt(16); i > 0; i--) {
+        text.append(pieces[random.nextInt(pieces.length)]);
+      }
+      assertEquals(byLines(text.toString()), Gsm8kSolution.parse(text.toString()), "'" + text + "'");
+    }
   }
 
   @Test

@@ -125,6 +125,14 @@ public final class EditDistance {
    * Myers 1999, global-distance form): O(|x|·|y|/64) word operations per comparison instead of
    * |x|·|y| cells, which is what makes outcome pairing of 2 KB samples cheap. Word ids must be
    * non-negative (a {@link Vocabulary}'s are).
+   *
+   * <p>Samples of one problem often share most of their words, and then only a diagonal band of
+   * the table can hold an optimal alignment (Ukkonen 1985): a cell (i, j) lies on an alignment of
+   * cost at most k only if |i - j| + |(m - i) - (n - j)| &lt;= k, so only the blocks that meet that
+   * band are computed. The band is sized from a lower bound of the distance (the words the two
+   * sides do not share as multisets) plus a margin; when the distance turns out larger, the banded
+   * pass still yields an upper bound of it, and a second pass with that bound as its band is exact.
+   * On the bench's near-duplicate samples this computes 2 of 6 blocks per column.
    */
   public static final class Query {
     private final int m;
@@ -135,8 +143,13 @@ public final class EditDistance {
      * the blocks of id {@code alphabet} are all zero, for words absent from x.
      */
     private final long[] peq;
+    /** How often each word id occurs in x, and a copy of it that a lower bound counts down. */
+    private final int[] counts;
+    private final int[] remaining;
     private final long[] pv;
     private final long[] mv;
+    /** Per block, the table's value at the block's last row (row m for the last block) in the current column. */
+    private final int[] bottom;
 
     public Query(int[] x) {
       m = x.length;
@@ -147,32 +160,91 @@ public final class EditDistance {
       }
       alphabet = max + 1;
       peq = new long[(alphabet + 1) * blocks];
+      counts = new int[alphabet];
       for (int i = 0; i < m; i++) {
         peq[x[i] * blocks + i / 64] |= 1L << (i % 64);
+        counts[x[i]]++;
       }
+      remaining = new int[alphabet];
       pv = new long[blocks];
       mv = new long[blocks];
+      bottom = new int[blocks];
     }
 
     /** The Levenshtein distance from this query's sequence to {@code y}. */
     public int distance(int[] y) {
-      if (m == 0 || y.length == 0) {
-        return m + y.length;
+      int lower = lowerBound(y);
+      int band = lower + Math.max(8, lower / 4); // a quarter above the bound: most near-duplicates fit in one pass
+      if (band >= Math.max(m, y.length)) {
+        return banded(y, Integer.MAX_VALUE); // the band would cover the whole table anyway
       }
-      Arrays.fill(pv, -1L);
-      Arrays.fill(mv, 0L);
-      int last = blocks - 1;
-      int lastShift = (m - 1) % 64; // the query's last row sits inside the last block
-      int score = m;
-      for (int c : y) {
-        int base = Math.min(c, alphabet) * blocks;
-        int hin = 1; // row 0 of the table is 0, 1, 2, ...: each column adds one
-        for (int b = 0; b < last; b++) {
-          hin = advance(b, peq[base + b], hin, 63);
+      int d = banded(y, band);
+      return d <= band ? d : banded(y, d);
+    }
+
+    /**
+     * max(|x|, |y|) minus the words x and y share as multisets: an alignment matches at most that
+     * many words, and each of the longer side's other words costs at least one edit.
+     */
+    int lowerBound(int[] y) {
+      System.arraycopy(counts, 0, remaining, 0, alphabet);
+      int common = 0;
+      for (int id : y) {
+        if (id < alphabet && remaining[id] > 0) {
+          remaining[id]--;
+          common++;
         }
-        score += advance(last, peq[base + last], hin, lastShift);
       }
-      return score;
+      return Math.max(m, y.length) - common;
+    }
+
+    /**
+     * The distance to {@code y} when it is at most {@code k}; otherwise a value above {@code k}
+     * that is still at least the distance. Only the rows i with |i - j| + |(m - i) - (n - j)| &lt;= k
+     * are computed in column j, rounded out to whole blocks. Cells outside enter the band only as
+     * over-estimates (a block's top is fed a horizontal step of +1, a block that joins the band
+     * starts from vertical steps of +1), so every value is at least the true one, and exact along
+     * an optimal alignment that stays inside the band, as any alignment of cost at most k does.
+     */
+    int banded(int[] y, int k) {
+      int n = y.length;
+      if (m == 0 || n == 0) {
+        return m + n;
+      }
+      int diff = n - m;
+      long slack = Math.max(0, ((long) k - Math.abs(diff)) / 2);
+      long lowestStep = Math.min(0, diff) - slack; // band: j - i between these two
+      long highestStep = Math.max(0, diff) + slack;
+      int lastBlock = blocks - 1;
+      int lastShift = (m - 1) % 64; // the query's last row sits inside the last block
+      int first = 0;
+      int last = -1;
+      long joinAt = 1; // the column where block last + 1 enters the band: its first row is j - lowestStep
+      long leaveAt = 64L + 1 + highestStep; // the column where block first leaves it: its last row is j - highestStep - 1
+      for (int j = 1; j <= n; j++) {
+        while (j >= joinAt && last < lastBlock) {
+          last++;
+          pv[last] = -1L; // the previous column's values: the block above's last row, then +1 per row
+          mv[last] = 0L;
+          bottom[last] = (last == 0 ? j - 1 : bottom[last - 1]) + (last == lastBlock ? m - 64 * last : 64);
+          joinAt = 64L * (last + 1) + 1 + lowestStep;
+        }
+        if (j >= leaveAt && first < last) {
+          first++;
+          leaveAt = 64L * (first + 1) + 1 + highestStep;
+        }
+        int base = Math.min(y[j - 1], alphabet) * blocks;
+        int hin = 1; // row 0 of the table is 0, 1, 2, ...: each column adds one (above the band: at most one)
+        int full = last == lastBlock ? last - 1 : last;
+        for (int b = first; b <= full; b++) {
+          hin = advance(b, peq[base + b], hin, 63);
+          bottom[b] += hin;
+        }
+        if (last == lastBlock) {
+          bottom[last] += advance(last, peq[base + last], hin, lastShift);
+        }
+      }
+      return bottom[lastBlock];
     }
 
     /**

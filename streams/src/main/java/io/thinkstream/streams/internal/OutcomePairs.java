@@ -47,32 +47,33 @@ public final class OutcomePairs implements GroupProcessor.Builder {
 
   @Override
   public List<KeyValue<String, SpecificRecord>> apply(List<GradedSample> group) {
-    Map<String, GradedSample> distinctCorrect = new LinkedHashMap<>();
-    List<GradedSample> incorrect = new ArrayList<>();
+    // each completion is laid out once: it is the text of outputs, the key of distinctness and the words compared
+    Map<String, Side> distinctCorrect = new LinkedHashMap<>();
+    List<Side> incorrect = new ArrayList<>();
     for (GradedSample s : group) {
       if (s.getGold() == null) {
         continue; // unlabelled: neither right nor wrong, only the judge can score it
       }
       if (!s.getCorrect()) {
         if (firstTurnWrong(s)) {
-          incorrect.add(s);
+          incorrect.add(new Side(s, completion(s)));
         }
       } else if (distinctCorrect.size() < maxPerProblem) {
-        distinctCorrect.putIfAbsent(conversation(s), s);
+        String completion = completion(s);
+        distinctCorrect.putIfAbsent(conversation(s, completion), new Side(s, completion));
       }
     }
     EditDistance.Vocabulary vocabulary = new EditDistance.Vocabulary();
-    List<String> incorrectText = incorrect.stream().map(OutcomePairs::completion).toList();
-    List<int[]> incorrectWords = incorrectText.stream().map(vocabulary::words).toList();
+    List<int[]> incorrectWords = incorrect.stream().map(side -> vocabulary.words(side.completion())).toList();
     List<KeyValue<String, SpecificRecord>> out = new ArrayList<>();
     String problemId = group.isEmpty() ? null : group.get(0).getProblemId();
     String seenBefore = problemId == null ? null : sftSeen.get(problemId);
     List<String> seen = new ArrayList<>(seenBefore == null || seenBefore.isEmpty() ? List.of()
         : List.of(seenBefore.split(",")));
     int seenCount = seen.size();
-    for (Map.Entry<String, GradedSample> e : distinctCorrect.entrySet()) {
-      GradedSample chosen = e.getValue();
-      String completion = completion(chosen);
+    for (Map.Entry<String, Side> e : distinctCorrect.entrySet()) {
+      GradedSample chosen = e.getValue().sample();
+      String completion = e.getValue().completion();
       String hash = Long.toHexString(hash(e.getKey()));
       if (seen.size() < maxPerProblem && !seen.contains(hash)) {
         seen.add(hash);
@@ -89,8 +90,9 @@ public final class OutcomePairs implements GroupProcessor.Builder {
       }
       int rejected = farthest(new EditDistance.Query(vocabulary.words(completion)), incorrectWords);
       if (rejected >= 0) {
+        Side wrong = incorrect.get(rejected);
         out.add(KeyValue.pair(chosen.getProblemId(), pair(PairKind.OUTCOME, chosen.getPrompt(), completion,
-            incorrectText.get(rejected), 1.0, chosen, incorrect.get(rejected))));
+            wrong.completion(), 1.0, chosen, wrong.sample())));
       }
     }
     if (seen.size() > seenCount) {
@@ -98,6 +100,9 @@ public final class OutcomePairs implements GroupProcessor.Builder {
     }
     return out;
   }
+
+  /** A graded sample and its completion text. */
+  private record Side(GradedSample sample, String completion) {}
 
   /** A 64-bit FNV-1a hash of the completion: collisions among 8 completions are negligible. */
   private static long hash(String text) {
@@ -131,8 +136,11 @@ public final class OutcomePairs implements GroupProcessor.Builder {
    * What makes a correct sample distinct: its completion, and for a multi-turn sample every later
    * turn too (a single-turn sample's key is its completion alone, as the sft-seen store holds it).
    */
-  private static String conversation(GradedSample sample) {
-    StringBuilder b = new StringBuilder(completion(sample));
+  private static String conversation(GradedSample sample, String completion) {
+    if (sample.getFollowUps().isEmpty()) {
+      return completion;
+    }
+    StringBuilder b = new StringBuilder(completion);
     for (GradedTurn t : sample.getFollowUps()) {
       b.append('\u0000').append(t.getQuestion()).append('\u0000').append(PromptFormat.completion(t.getSteps(), t.getAnswer()));
     }

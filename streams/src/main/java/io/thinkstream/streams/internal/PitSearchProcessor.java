@@ -15,6 +15,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.avro.specific.SpecificRecord;
+import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
@@ -33,23 +34,42 @@ import org.slf4j.LoggerFactory;
  * rejected = the pit step, chosen = the shortest correct completion of the previous prefix (a
  * reference solution when the pit is step 1). One processor handles both inputs — new incorrect
  * samples and explore results — because both are keyed by sampleId and share the search store.
+ *
+ * <p>Beside the searches, a deadline store indexes them by start time (key: the zero-padded start
+ * in ms, NUL, the sampleId), so that eviction reads only the searches that are due. Scanning the
+ * search store instead decoded every open search, a whole sample each, on every sweep: with the
+ * sampler down for a while, that was most of a stream thread's time.
  */
 public final class PitSearchProcessor {
   private static final Logger LOG = LoggerFactory.getLogger(PitSearchProcessor.class);
 
   private PitSearchProcessor() {}
 
+  /** The deadline store's key of a search started at {@code startedAtMs}: ordered by start, then sampleId. */
+  static String deadlineKey(long startedAtMs, String sampleId) {
+    return startKey(startedAtMs) + '\u0000' + sampleId;
+  }
+
+  /** A start time as 19 digits, so that the keys' byte order is their numeric order (negative times count as 0). */
+  private static String startKey(long startedAtMs) {
+    String digits = Long.toString(Math.max(0, startedAtMs));
+    return "0".repeat(19 - digits.length()) + digits;
+  }
+
   /** Starts a search for each incorrect sample (keyed by sampleId). */
   public static final class Start implements Processor<String, GradedSample, String, SpecificRecord> {
     private final String storeName;
+    private final String deadlinesName;
     private final int k;
     private final int maxSteps;
     private final boolean parallel;
     private ProcessorContext<String, SpecificRecord> context;
     private KeyValueStore<String, PitSearch> searches;
+    private KeyValueStore<String, String> deadlines;
 
-    public Start(String storeName, int k, int maxSteps, boolean parallel) {
+    public Start(String storeName, String deadlinesName, int k, int maxSteps, boolean parallel) {
       this.storeName = storeName;
+      this.deadlinesName = deadlinesName;
       this.k = k;
       this.maxSteps = maxSteps;
       this.parallel = parallel;
@@ -59,6 +79,7 @@ public final class PitSearchProcessor {
     public void init(ProcessorContext<String, SpecificRecord> context) {
       this.context = context;
       this.searches = context.getStateStore(storeName);
+      this.deadlines = context.getStateStore(deadlinesName);
     }
 
     @Override
@@ -69,8 +90,9 @@ public final class PitSearchProcessor {
       }
       int last = Math.min(sample.getSteps().size(), maxSteps);
       int requested = parallel ? last : 1;
-      searches.put(sample.getSampleId(), new PitSearch(sample, last, requested, new HashMap<>(), new HashMap<>(),
-          context.currentSystemTimeMs()));
+      long now = context.currentSystemTimeMs();
+      searches.put(sample.getSampleId(), new PitSearch(sample, last, requested, new HashMap<>(), new HashMap<>(), now));
+      deadlines.put(deadlineKey(now, sample.getSampleId()), sample.getSampleId());
       for (int i = 1; i <= requested; i++) {
         context.forward(record.withKey(sample.getSampleId()).withValue(request(sample, i, k)));
       }
@@ -85,14 +107,19 @@ public final class PitSearchProcessor {
    */
   public static final class Step implements Processor<String, ExploreResult, String, SpecificRecord> {
     private final String storeName;
+    private final String deadlinesName;
     private final int k;
     private final Duration timeout;
     private ProcessorContext<String, SpecificRecord> context;
     private KeyValueStore<String, PitSearch> searches;
+    private KeyValueStore<String, String> deadlines;
     private Counter evicted;
+    /** Whether this instance has swept the whole search store once (see {@link #indexAll}). */
+    private boolean indexed;
 
-    public Step(String storeName, int k, Duration timeout) {
+    public Step(String storeName, String deadlinesName, int k, Duration timeout) {
       this.storeName = storeName;
+      this.deadlinesName = deadlinesName;
       this.k = k;
       this.timeout = timeout;
     }
@@ -101,20 +128,33 @@ public final class PitSearchProcessor {
     public void init(ProcessorContext<String, SpecificRecord> context) {
       this.context = context;
       this.searches = context.getStateStore(storeName);
+      this.deadlines = context.getStateStore(deadlinesName);
       this.evicted = new Counter(context, "pit-search-evicted");
-      context.schedule(Punctuators.sweep(timeout), PunctuationType.WALL_CLOCK_TIME, this::evict);
+      // a sweep reads only the due searches, so it can run often: evictions come within a second of their time
+      context.schedule(Punctuators.every(timeout), PunctuationType.WALL_CLOCK_TIME, this::evict);
     }
 
     private void evict(long now) {
+      if (!indexed) {
+        indexAll();
+        indexed = true;
+      }
       List<PitSearch> expired = new ArrayList<>();
-      try (KeyValueIterator<String, PitSearch> all = searches.all()) {
-        while (all.hasNext()) {
-          PitSearch search = all.next().value;
-          if (now - search.getStartedAtMs() >= timeout.toMillis()) {
+      List<String> due = new ArrayList<>();
+      // every key of a search started at or before now - timeout sorts below this one
+      String end = startKey(now - timeout.toMillis()) + '\u0001';
+      try (KeyValueIterator<String, String> entries = deadlines.range("", end)) {
+        while (entries.hasNext()) {
+          KeyValue<String, String> entry = entries.next();
+          due.add(entry.key);
+          PitSearch search = searches.get(entry.value);
+          // a search of the same sample started later (after this one finished) has its own deadline
+          if (search != null && now - search.getStartedAtMs() >= timeout.toMillis()) {
             expired.add(search);
           }
         }
       }
+      due.forEach(key -> deadlines.put(key, null));
       for (PitSearch search : expired) {
         GradedSample sample = search.getSample();
         LOG.warn("first-pit search of {} evicted after {} ms: {} of {} prefixes explored", sample.getSampleId(),
@@ -140,6 +180,21 @@ public final class PitSearchProcessor {
             .setCreatedAt(Instant.ofEpochMilli(System.currentTimeMillis()))
             .build(), now);
       }
+    }
+
+    /**
+     * Puts a deadline for every open search. Searches written before the deadline store existed
+     * have none and would never be evicted; the puts of those that have one rewrite the same key.
+     */
+    private void indexAll() {
+      List<KeyValue<String, String>> keys = new ArrayList<>();
+      try (KeyValueIterator<String, PitSearch> all = searches.all()) {
+        while (all.hasNext()) {
+          KeyValue<String, PitSearch> e = all.next();
+          keys.add(KeyValue.pair(deadlineKey(e.value.getStartedAtMs(), e.key), e.key));
+        }
+      }
+      keys.forEach(kv -> deadlines.put(kv.key, kv.value));
     }
 
     @Override
@@ -196,6 +251,7 @@ public final class PitSearchProcessor {
     private void finish(PitSearch search, int pit, long timestamp) {
       GradedSample sample = search.getSample();
       searches.put(sample.getSampleId(), null); // a delete that does not decode the old value
+      deadlines.put(deadlineKey(search.getStartedAtMs(), sample.getSampleId()), null);
       Map<String, String> details = new HashMap<>();
       details.put("explored", String.valueOf(search.getCorrectCounts().size()));
       details.put("steps", String.valueOf(sample.getSteps().size()));

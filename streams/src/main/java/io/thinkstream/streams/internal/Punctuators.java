@@ -7,9 +7,9 @@ final class Punctuators {
   private Punctuators() {}
 
   /**
-   * For evictions that scan a store of large values (pit searches, judged groups): a quarter of the
-   * timeout, at most a minute. A scan every second decoded every open search (a whole sample each)
-   * each second, which cost more CPU than the samples themselves once thousands were open.
+   * For evictions that scan a store of large values (judged groups): a quarter of the timeout, at
+   * most a minute. A scan every second decoded every open entry (whole samples) each second, which
+   * cost more CPU than the samples themselves once thousands were open.
    */
   static Duration sweep(Duration timeout) {
     Duration quarter = timeout.dividedBy(4);

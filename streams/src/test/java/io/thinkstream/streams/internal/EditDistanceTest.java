@@ -3,6 +3,10 @@ package io.thinkstream.streams.internal;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
@@ -44,6 +48,57 @@ class EditDistanceTest {
     for (int trial = 0; trial < 200; trial++) {
       int[] y = random.ints(random.nextInt(200), 0, 8).toArray(); // ids 5..7 never occur in x
       assertEquals(reference(x, y), query.distance(y), "trial " + trial);
+    }
+  }
+
+  /** {@code x} after {@code edits} random substitutions, deletions and insertions of ids below {@code alphabet}. */
+  private static int[] edited(Random random, int[] x, int edits, int alphabet) {
+    List<Integer> out = new ArrayList<>();
+    for (int id : x) {
+      out.add(id);
+    }
+    for (int e = 0; e < edits; e++) {
+      int op = random.nextInt(3);
+      if (op == 0 && !out.isEmpty()) {
+        out.set(random.nextInt(out.size()), random.nextInt(alphabet));
+      } else if (op == 1 && !out.isEmpty()) {
+        out.remove(random.nextInt(out.size()));
+      } else {
+        out.add(random.nextInt(out.size() + 1), random.nextInt(alphabet));
+      }
+    }
+    return out.stream().mapToInt(Integer::intValue).toArray();
+  }
+
+  @Test
+  void nearDuplicatesInOneBandedPassAndFarOnesInTwo() {
+    // near-duplicates (a few edits of x) fit the first band; shuffled or unrelated sequences need the second pass
+    Random random = new Random(11);
+    for (int trial = 0; trial < 3000; trial++) {
+      int alphabet = 1 + random.nextInt(trial % 3 == 0 ? 4 : 400);
+      int[] x = random.ints(1 + random.nextInt(400), 0, alphabet).toArray();
+      int[] y = trial % 4 == 0 ? random.ints(random.nextInt(400), 0, alphabet + 2).toArray()
+          : edited(random, x, random.nextInt(1 + random.nextInt(200)), alphabet + 2);
+      assertEquals(reference(x, y), new EditDistance.Query(x).distance(y), "trial " + trial);
+    }
+  }
+
+  @Test
+  void aBandIsExactWhenTheDistanceFitsAndAnUpperBoundWhenNot() {
+    Random random = new Random(13);
+    for (int trial = 0; trial < 3000; trial++) {
+      int[] x = random.ints(1 + random.nextInt(300), 0, 50).toArray();
+      int[] y = edited(random, x, random.nextInt(150), 52);
+      int d = reference(x, y);
+      EditDistance.Query query = new EditDistance.Query(x);
+      int k = Math.max(Math.abs(x.length - y.length), random.nextInt(300));
+      int banded = query.banded(y, k);
+      if (d <= k) {
+        assertEquals(d, banded, "trial " + trial + ", band " + k);
+      } else {
+        assertTrue(banded > k && banded >= d, "trial " + trial + ": band " + k + " gave " + banded + " for " + d);
+      }
+      assertTrue(query.lowerBound(y) <= d, "trial " + trial);
     }
   }
 
