@@ -132,9 +132,15 @@ public final class ModelBench {
   /**
    * Generations per timed sampling run against the twin, on each side: one generation takes about
    * a quarter of a second, short enough for a momentary slowdown of the shared machine to swing
-   * a single run by a fifth.
+   * a single run by a fifth. A run's generations interleave with the twin's, one Java generation
+   * then one PyTorch generation, so both sides' runs span the same stretch of time: the two-core
+   * machines change speed by up to twofold within seconds, and a run on one side that fell in a
+   * fast or a slow stretch alone decided whole comparisons.
    */
   static final int GENERATIONS_PER_RUN = 4;
+
+  /** Training runs interleave the same way, in this many slices of {@code trainSteps / TRAIN_SLICES} steps. */
+  static final int TRAIN_SLICES = 4;
 
   /** The most time a warm-up goes on waiting for the JIT to settle. */
   private static final long MAX_WARMUP_NANOS = 90_000_000_000L;
@@ -224,7 +230,7 @@ public final class ModelBench {
       List<String> command = List.of(twin.python().toString(), twin.script().toString(), "--checkpoint", dir.toString(),
           "--threads", String.valueOf(threads), "--batch", String.valueOf(o.batch()), "--prompt",
           String.valueOf(o.promptLength()), "--new-tokens", String.valueOf(o.newTokens()), "--warmup", String.valueOf(WARMUPS),
-          "--generations", String.valueOf(GENERATIONS_PER_RUN), "--train-width", String.valueOf(o.rowWidth()), "--train-steps", String.valueOf(o.trainSteps()), "--serve");
+          "--generations", "1", "--train-width", String.valueOf(o.rowWidth()), "--train-steps", String.valueOf(trainSlice(o)), "--serve");
       Process py = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
       try (BufferedReader in = new BufferedReader(new InputStreamReader(py.getInputStream(), StandardCharsets.UTF_8));
            Writer cmd = new java.io.OutputStreamWriter(py.getOutputStream(), StandardCharsets.UTF_8)) {
@@ -234,22 +240,32 @@ public final class ModelBench {
         sample.run(); // the Java side sat idle through the twin's warm-up; the twin's first run follows its own
         List<Double> java = new ArrayList<>();
         List<Double> pytorch = new ArrayList<>();
+        double tokens = o.batch() * (double) o.newTokens();
         for (int i = 0; i < o.repeats(); i++) {
-          java.add(timeSampling(sample, o, GENERATIONS_PER_RUN));
-          cmd.write("run\n");
-          cmd.flush();
-          pytorch.add(reply(in, command).path("tokens_per_s").asDouble());
+          double javaSeconds = 0;
+          double pytorchSeconds = 0;
+          for (int g = 0; g < GENERATIONS_PER_RUN; g++) {
+            javaSeconds += tokens / timeSampling(sample, o, 1);
+            pytorchSeconds += tokens / ask(cmd, in, command, "run", "tokens_per_s");
+          }
+          java.add(GENERATIONS_PER_RUN * tokens / javaSeconds);
+          pytorch.add(GENERATIONS_PER_RUN * tokens / pytorchSeconds);
           out.printf("run %d: java %.1f tokens/s, pytorch eager %.1f tokens/s, ratio %.3f%n",
               i + 1, java.get(i), pytorch.get(i), java.get(i) / pytorch.get(i));
         }
         training.warmUp(out);
         List<Double> javaTrain = new ArrayList<>();
         List<Double> pytorchTrain = new ArrayList<>();
+        double stepTokens = o.batch() * (double) o.rowWidth() * trainSlice(o);
         for (int i = 0; i < o.repeats(); i++) {
-          javaTrain.add(training.tokensPerSecond());
-          cmd.write("train\n");
-          cmd.flush();
-          pytorchTrain.add(reply(in, command).path("train_tokens_per_s").asDouble());
+          double javaSeconds = 0;
+          double pytorchSeconds = 0;
+          for (int slice = 0; slice < TRAIN_SLICES; slice++) {
+            javaSeconds += stepTokens / training.tokensPerSecond(trainSlice(o));
+            pytorchSeconds += stepTokens / ask(cmd, in, command, "train", "train_tokens_per_s");
+          }
+          javaTrain.add(TRAIN_SLICES * stepTokens / javaSeconds);
+          pytorchTrain.add(TRAIN_SLICES * stepTokens / pytorchSeconds);
           out.printf("train run %d: java %.1f tokens/s, pytorch eager %.1f tokens/s, ratio %.3f%n",
               i + 1, javaTrain.get(i), pytorchTrain.get(i), javaTrain.get(i) / pytorchTrain.get(i));
         }
@@ -269,6 +285,19 @@ public final class ModelBench {
     } finally {
       deleteTree(dir);
     }
+  }
+
+  /** Timed steps per training slice: {@code trainSteps} split over {@link #TRAIN_SLICES}, at least one. */
+  private static int trainSlice(Options o) {
+    return Math.max(1, o.trainSteps() / TRAIN_SLICES);
+  }
+
+  /** Sends the twin one command line and returns the figure {@code field} of its reply. */
+  private static double ask(Writer cmd, BufferedReader in, List<String> command, String line, String field)
+      throws IOException {
+    cmd.write(line + "\n");
+    cmd.flush();
+    return reply(in, command).path(field).asDouble();
   }
 
   private static JsonNode reply(BufferedReader in, List<String> command) throws IOException {
@@ -362,13 +391,18 @@ public final class ModelBench {
     }
 
     double tokensPerSecond() {
+      return tokensPerSecond(o.trainSteps());
+    }
+
+    /** One untimed step, then {@code steps} timed (as the twin times a "train" line). */
+    double tokensPerSecond(int steps) {
       trainer.step(batch); // warm-up
       long t0 = System.nanoTime();
-      for (int i = 0; i < o.trainSteps(); i++) {
+      for (int i = 0; i < steps; i++) {
         trainer.step(batch);
       }
       double seconds = (System.nanoTime() - t0) / 1e9;
-      return o.trainSteps() * (double) o.batch() * o.rowWidth() / seconds;
+      return steps * (double) o.batch() * o.rowWidth() / seconds;
     }
   }
 }
