@@ -13,15 +13,12 @@ import java.math.RoundingMode;
  * <pre>expr := term (('+'|'-') term)* ; term := unary (('*'|'/'|'//') unary)* ;
  * unary := '-' unary | '(' expr ')' | number</pre>
  */
-public final class Arithmetic {
+public final class Arithmetic extends ExpressionText {
   private static final MathContext PRECISION = MathContext.DECIMAL128;
   static final int MAX_LENGTH = 500;
 
-  private final String text;
-  private int pos;
-
   private Arithmetic(String text) {
-    this.text = text;
+    super(text);
   }
 
   /** Evaluates {@code expression}, or throws {@link IllegalArgumentException} saying where it is malformed. */
@@ -127,20 +124,6 @@ public final class Arithmetic {
 
   private boolean digitAt(int i) {
     return i >= 0 && i < text.length() && Character.isDigit(text.charAt(i));
-  }
-
-  private boolean eat(char c) {
-    if (pos < text.length() && text.charAt(pos) == c) {
-      pos++;
-      return true;
-    }
-    return false;
-  }
-
-  private void skipSpaces() {
-    while (pos < text.length() && Character.isWhitespace(text.charAt(pos))) {
-      pos++;
-    }
   }
 
   private IllegalArgumentException error(String message) {

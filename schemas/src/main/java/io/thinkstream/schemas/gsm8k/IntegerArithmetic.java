@@ -11,13 +11,11 @@ import java.util.OptionalLong;
  * The verifier checks every annotation of every sample, and BigDecimal parsing and arithmetic
  * were most of that check.
  */
-final class IntegerArithmetic {
-  private final String text;
-  private int pos;
+final class IntegerArithmetic extends ExpressionText {
   private boolean failed;
 
   private IntegerArithmetic(String text) {
-    this.text = text;
+    super(text);
   }
 
   /** The value of {@code expression} when it is plain integer arithmetic with exact results; empty otherwise. */
@@ -114,19 +112,5 @@ final class IntegerArithmetic {
     failed = true;
     pos = text.length();
     return 0;
-  }
-
-  private boolean eat(char c) {
-    if (pos < text.length() && text.charAt(pos) == c) {
-      pos++;
-      return true;
-    }
-    return false;
-  }
-
-  private void skipSpaces() {
-    while (pos < text.length() && Character.isWhitespace(text.charAt(pos))) {
-      pos++;
-    }
   }
 }
