@@ -93,7 +93,7 @@ public final class ModelBench {
   }
 
   /** The median of a.get(i) / b.get(i) (the mean of the middle two for an even count). */
-  static double medianOfRatios(List<Double> a, List<Double> b) {
+  public static double medianOfRatios(List<Double> a, List<Double> b) {
     double[] r = new double[a.size()];
     for (int i = 0; i < r.length; i++) {
       r[i] = a.get(i) / b.get(i);
@@ -193,8 +193,8 @@ public final class ModelBench {
       double cached = 0;
       double full = 0;
       for (int i = 0; i < o.repeats(); i++) {
-        cached = Math.max(cached, timeSampling(() -> gen.generate(requests, params), o, 1));
-        full = Math.max(full, timeSampling(() -> gen.generateWithoutCache(requests, params), o, 1));
+        cached = Math.max(cached, timeSampling(() -> gen.generate(requests, params), o));
+        full = Math.max(full, timeSampling(() -> gen.generateWithoutCache(requests, params), o));
       }
       out.printf("sampling with KV cache:    %.1f tokens/s (best of %d)%n", cached, o.repeats());
       out.printf("sampling, full recompute:  %.1f tokens/s (best of %d)%n", full, o.repeats());
@@ -245,7 +245,7 @@ public final class ModelBench {
           double javaSeconds = 0;
           double pytorchSeconds = 0;
           for (int g = 0; g < GENERATIONS_PER_RUN; g++) {
-            javaSeconds += tokens / timeSampling(sample, o, 1);
+            javaSeconds += seconds(sample);
             pytorchSeconds += tokens / ask(cmd, in, command, "run", "tokens_per_s");
           }
           java.add(GENERATIONS_PER_RUN * tokens / javaSeconds);
@@ -261,7 +261,7 @@ public final class ModelBench {
           double javaSeconds = 0;
           double pytorchSeconds = 0;
           for (int slice = 0; slice < TRAIN_SLICES; slice++) {
-            javaSeconds += stepTokens / training.tokensPerSecond(trainSlice(o));
+            javaSeconds += training.seconds(trainSlice(o));
             pytorchSeconds += stepTokens / ask(cmd, in, command, "train", "train_tokens_per_s");
           }
           javaTrain.add(TRAIN_SLICES * stepTokens / javaSeconds);
@@ -329,14 +329,16 @@ public final class ModelBench {
     return runs.stream().map(r -> String.format(Locale.ROOT, "%.1f", r)).collect(Collectors.joining(", ", "[", "]"));
   }
 
-  /** Tokens/s over {@code generations} back-to-back runs of {@code sample}. */
-  private static double timeSampling(Runnable sample, Options o, int generations) {
+  /** Tokens/s of one generation, {@code sample}. */
+  private static double timeSampling(Runnable sample, Options o) {
+    return o.batch() * (double) o.newTokens() / seconds(sample);
+  }
+
+  /** The wall-clock seconds {@code work} takes. */
+  private static double seconds(Runnable work) {
     long t0 = System.nanoTime();
-    for (int g = 0; g < generations; g++) {
-      sample.run();
-    }
-    double seconds = (System.nanoTime() - t0) / 1e9;
-    return generations * o.batch() * (double) o.newTokens() / seconds;
+    work.run();
+    return (System.nanoTime() - t0) / 1e9;
   }
 
   private static List<Generator.Request> requests(Options o, int vocab) {
@@ -391,18 +393,17 @@ public final class ModelBench {
     }
 
     double tokensPerSecond() {
-      return tokensPerSecond(o.trainSteps());
+      return o.trainSteps() * (double) o.batch() * o.rowWidth() / seconds(o.trainSteps());
     }
 
-    /** One untimed step, then {@code steps} timed (as the twin times a "train" line). */
-    double tokensPerSecond(int steps) {
+    /** One untimed step, then the seconds of {@code steps} timed ones (as the twin times a "train" line). */
+    double seconds(int steps) {
       trainer.step(batch); // warm-up
-      long t0 = System.nanoTime();
-      for (int i = 0; i < steps; i++) {
-        trainer.step(batch);
-      }
-      double seconds = (System.nanoTime() - t0) / 1e9;
-      return steps * (double) o.batch() * o.rowWidth() / seconds;
+      return ModelBench.seconds(() -> {
+        for (int i = 0; i < steps; i++) {
+          trainer.step(batch);
+        }
+      });
     }
   }
 }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.thinkstream.avro.Problem;
 import io.thinkstream.model.Generator;
+import io.thinkstream.model.ModelBench;
 import io.thinkstream.model.SamplingParams;
 import io.thinkstream.schemas.SampleIds;
 import io.thinkstream.schemas.Topics;
@@ -84,23 +85,23 @@ public final class SamplerBench {
     double bestRaw = 0;
     double bestKafka = 0;
     double bestSamples = 0;
-    double[] pairs = new double[o.repeats()];
+    List<Double> raws = new ArrayList<>();
+    List<Double> kafkas = new ArrayList<>();
     for (int r = 0; r < o.repeats(); r++) {
       double raw = onOwnThread(() -> raw(backend, problems, settings, params));
       bestRaw = Math.max(bestRaw, raw);
       double[] kafka = kafka(bootstrap, freshTopics.apply(r + 1), backend, problems, settings);
-      pairs[r] = kafka[1] / raw;
+      raws.add(raw);
+      kafkas.add(kafka[1]);
       log.printf("run %d: raw generator %8.0f tokens/s, through kafka %8.0f tokens/s (%.1f samples/s), ratio %.3f%n",
-          r + 1, raw, kafka[1], kafka[0], pairs[r]);
+          r + 1, raw, kafka[1], kafka[0], kafka[1] / raw);
       log.flush();
       if (kafka[1] > bestKafka) {
         bestKafka = kafka[1];
         bestSamples = kafka[0];
       }
     }
-    java.util.Arrays.sort(pairs);
-    int n = pairs.length;
-    double median = n % 2 == 1 ? pairs[n / 2] : (pairs[n / 2 - 1] + pairs[n / 2]) / 2;
+    double median = ModelBench.medianOfRatios(kafkas, raws);
     Result result = new Result((long) o.problems() * o.k(), bestSamples, bestKafka, bestRaw, median);
     log.printf("best: %.1f samples/s, %.0f tokens/s through kafka vs %.0f raw (ratio %.3f); median pair ratio %.3f%n",
         result.samplesPerSec(), result.tokensPerSec(), result.rawTokensPerSec(), result.ratio(), median);
